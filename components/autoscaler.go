@@ -1,0 +1,168 @@
+package components
+
+import (
+	"errors"
+	"fmt"
+	"strconv"
+
+	autoscalingv2 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/autoscaling/v2"
+	metav1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/meta/v1"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+)
+
+// MetricTarget declares one metric to scale on: {metric: vllm:num_requests_waiting, target: 10}.
+type MetricTarget struct {
+	Metric string
+	Target float64
+	// Selector adds label matchers to External (accelerator) metrics.
+	Selector map[string]string
+}
+
+// ScalingPolicy and ScalingRules mirror autoscaling/v2's behavior types.
+type ScalingPolicy struct {
+	Type          string // Pods | Percent
+	Value         int
+	PeriodSeconds int
+}
+
+// ScalingRules is one direction of the HPA's behavior.
+type ScalingRules struct {
+	StabilizationWindowSeconds int
+	SelectPolicy               string
+	Policies                   []ScalingPolicy
+}
+
+// AutoscalerArgs configures an Autoscaler.
+type AutoscalerArgs struct {
+	Kube           Kube
+	Namespace      pulumi.StringInput
+	Name           string
+	DeploymentName pulumi.StringInput
+	Engine         string
+	MinReplicas    int
+	MaxReplicas    int
+	Metrics        []MetricTarget
+	ScaleUp        ScalingRules
+	ScaleDown      ScalingRules
+	// ClusterName scopes External accelerator metrics to this cluster's nodes.
+	ClusterName string
+}
+
+func (a *AutoscalerArgs) validate() error {
+	if a == nil {
+		return errors.New("args are required")
+	}
+	if err := a.Kube.validate(); err != nil {
+		return err
+	}
+	var errs []error
+	if a.Namespace == nil || a.Name == "" || a.DeploymentName == nil {
+		errs = append(errs, errors.New("Namespace, Name and DeploymentName are required"))
+	}
+	if a.MinReplicas < 1 || a.MaxReplicas < a.MinReplicas {
+		errs = append(errs, fmt.Errorf("replicas %d..%d: want 1 <= min <= max", a.MinReplicas, a.MaxReplicas))
+	}
+	if len(a.Metrics) == 0 {
+		errs = append(errs, errors.New("at least one metric is required"))
+	}
+	for i, m := range a.Metrics {
+		if msg := CheckMetric(a.Engine, m.Metric, m.Target); msg != "" {
+			errs = append(errs, fmt.Errorf("metrics[%d]: %s", i, msg))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// Autoscaler is an autoscaling/v2 HorizontalPodAutoscaler on the server's Deployment. Each
+// metric declaration becomes the HPA metric its source needs: server gauges are Pods metrics
+// under their Managed Prometheus names, accelerator metrics are External metrics with label
+// selectors. With several metrics the HPA takes the largest replica count.
+type Autoscaler struct {
+	pulumi.ResourceState
+	HPA *autoscalingv2.HorizontalPodAutoscaler
+}
+
+// NewAutoscaler creates the HPA.
+func NewAutoscaler(ctx *pulumi.Context, name string, args *AutoscalerArgs, opts ...pulumi.ResourceOption) (*Autoscaler, error) {
+	if err := args.validate(); err != nil {
+		return nil, fmt.Errorf("autoscaler %q: %w", name, err)
+	}
+	as := &Autoscaler{}
+	if err := ctx.RegisterComponentResource(TypeAutoscaler, name, as, opts...); err != nil {
+		return nil, err
+	}
+	var metrics autoscalingv2.MetricSpecArray
+	for _, m := range args.Metrics {
+		metrics = append(metrics, args.metricSpec(m))
+	}
+	hpa, err := autoscalingv2.NewHorizontalPodAutoscaler(ctx, name+"-hpa", &autoscalingv2.HorizontalPodAutoscalerArgs{
+		Metadata: args.Kube.meta(args.Name, args.Namespace, map[string]string{LabelName: args.Name}, nil),
+		Spec: &autoscalingv2.HorizontalPodAutoscalerSpecArgs{
+			ScaleTargetRef: &autoscalingv2.CrossVersionObjectReferenceArgs{
+				ApiVersion: pulumi.String("apps/v1"),
+				Kind:       pulumi.String("Deployment"),
+				Name:       args.DeploymentName,
+			},
+			MinReplicas: pulumi.Int(args.MinReplicas),
+			MaxReplicas: pulumi.Int(args.MaxReplicas),
+			Metrics:     metrics,
+			Behavior: &autoscalingv2.HorizontalPodAutoscalerBehaviorArgs{
+				ScaleUp:   rules(args.ScaleUp),
+				ScaleDown: rules(args.ScaleDown),
+			},
+		},
+	}, args.Kube.opts(as)...)
+	if err != nil {
+		return nil, fmt.Errorf("autoscaler %q: %w", name, err)
+	}
+	as.HPA = hpa
+	return as, ctx.RegisterResourceOutputs(as, pulumi.Map{"name": pulumi.String(args.Name)})
+}
+
+// Quantity renders a target as a Kubernetes quantity: 10 -> "10", 0.8 -> "0.8" (the API
+// server stores it as 800m).
+func Quantity(v float64) string { return strconv.FormatFloat(v, 'f', -1, 64) }
+
+func (a *AutoscalerArgs) metricSpec(m MetricTarget) autoscalingv2.MetricSpecArgs {
+	km, _ := LookupMetric(m.Metric)
+	target := &autoscalingv2.MetricTargetArgs{
+		Type:         pulumi.String("AverageValue"),
+		AverageValue: pulumi.String(Quantity(m.Target)),
+	}
+	id := &autoscalingv2.MetricIdentifierArgs{Name: pulumi.String(HPAMetricName(km))}
+	if km.Source == ServerGauge {
+		return autoscalingv2.MetricSpecArgs{
+			Type: pulumi.String("Pods"),
+			Pods: &autoscalingv2.PodsMetricSourceArgs{Metric: id, Target: target},
+		}
+	}
+	// Node metrics carry no pod label: scope them to this cluster, plus the user's labels.
+	sel := map[string]string{}
+	if a.ClusterName != "" {
+		sel["resource.labels.cluster_name"] = a.ClusterName
+	}
+	for k, v := range m.Selector {
+		sel[k] = v
+	}
+	if len(sel) > 0 {
+		id.Selector = &metav1.LabelSelectorArgs{MatchLabels: pulumi.ToStringMap(sel)}
+	}
+	return autoscalingv2.MetricSpecArgs{
+		Type:     pulumi.String("External"),
+		External: &autoscalingv2.ExternalMetricSourceArgs{Metric: id, Target: target},
+	}
+}
+
+func rules(r ScalingRules) *autoscalingv2.HPAScalingRulesArgs {
+	var pols autoscalingv2.HPAScalingPolicyArray
+	for _, p := range r.Policies {
+		pols = append(pols, autoscalingv2.HPAScalingPolicyArgs{
+			Type: pulumi.String(p.Type), Value: pulumi.Int(p.Value), PeriodSeconds: pulumi.Int(p.PeriodSeconds),
+		})
+	}
+	return &autoscalingv2.HPAScalingRulesArgs{
+		StabilizationWindowSeconds: pulumi.Int(r.StabilizationWindowSeconds),
+		SelectPolicy:               pulumi.String(r.SelectPolicy),
+		Policies:                   pols,
+	}
+}

@@ -1,0 +1,248 @@
+package components
+
+import (
+	"errors"
+	"fmt"
+	"sort"
+
+	appsv1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/apps/v1"
+	corev1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/core/v1"
+	metav1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/meta/v1"
+	policyv1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/policy/v1"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+)
+
+// Exposure values for the server's Service.
+const (
+	ExposureCluster  = "cluster"  // ClusterIP: reachable only inside the cluster
+	ExposureInternal = "internal" // GKE internal passthrough load balancer in the VPC
+	ExposurePublic   = "public"   // external load balancer: an unauthenticated LLM on the internet
+)
+
+// ModelServerArgs configures a ModelServer.
+type ModelServerArgs struct {
+	Kube      Kube
+	Namespace pulumi.StringInput
+	// Name names every object (the Deployment, Service, PDB) and the pods' app label.
+	Name           string
+	ServiceAccount string
+	Engine         string // vllm | jetstream
+	Model          string
+	Image          string
+	Port           int
+	VLLM           VLLMArgs
+	JetStream      JetStreamArgs
+	Env            map[string]string
+	CPU, Memory    string
+	// HFSecretName names the Secret with the Hugging Face token; empty for none.
+	HFSecretName string
+	// Pool is where the server runs: its selector and chips are used as they are.
+	Pool                  *TPUNodePool
+	GCSFuse               GCSFuseArgs
+	SharedMemorySize      string
+	XLACache              XLACacheArgs
+	StartupTimeoutSeconds int
+	ProbePeriodSeconds    int
+	// MaxReplicas is the HPA's bound; with the pool's size it decides whether a rolling
+	// update may add a pod (surge) or must replace one in place.
+	MaxReplicas int
+	Exposure    string
+}
+
+func (a *ModelServerArgs) validate() error {
+	if a == nil {
+		return errors.New("args are required")
+	}
+	if err := a.Kube.validate(); err != nil {
+		return err
+	}
+	var errs []error
+	if a.Namespace == nil || a.Name == "" || a.ServiceAccount == "" || a.Model == "" || a.Image == "" {
+		errs = append(errs, errors.New("Namespace, Name, ServiceAccount, Model and Image are required"))
+	}
+	if a.Engine != EngineVLLM && a.Engine != EngineJetStream {
+		errs = append(errs, fmt.Errorf("engine %q: want vllm or jetstream", a.Engine))
+	}
+	if a.Pool == nil {
+		errs = append(errs, errors.New("Pool is required: the server takes its node selector and chips from it"))
+	} else if a.MaxReplicas*a.Pool.ChipsPerNode > a.Pool.MaxChips() {
+		errs = append(errs, fmt.Errorf("%d replicas need %d chips; the pool holds %d", a.MaxReplicas, a.MaxReplicas*a.Pool.ChipsPerNode, a.Pool.MaxChips()))
+	}
+	if a.GCSFuse.Bucket == nil || a.GCSFuse.MountPath == "" {
+		errs = append(errs, errors.New("GCSFuse.Bucket and GCSFuse.MountPath are required"))
+	}
+	if a.ProbePeriodSeconds < 1 || a.StartupTimeoutSeconds < a.ProbePeriodSeconds {
+		errs = append(errs, errors.New("ProbePeriodSeconds must be >= 1 and <= StartupTimeoutSeconds"))
+	}
+	switch a.Exposure {
+	case ExposureCluster, ExposureInternal, ExposurePublic:
+	default:
+		errs = append(errs, fmt.Errorf("exposure %q: want cluster, internal or public", a.Exposure))
+	}
+	return errors.Join(errs...)
+}
+
+// ModelServer is the inference server: a Deployment on the accelerator pool with the model
+// bucket mounted through GCS FUSE and a safe XLA cache, its Service and a
+// PodDisruptionBudget.
+type ModelServer struct {
+	pulumi.ResourceState
+	Deployment *appsv1.Deployment
+	Service    *corev1.Service
+	PDB        *policyv1.PodDisruptionBudget
+	// Selector matches the server's pods (for the PodMonitoring).
+	Selector map[string]string
+	// MetricsPort (a port name) and MetricsPath are where the server exports metrics.
+	MetricsPort, MetricsPath string
+	DeploymentName           pulumi.StringOutput
+}
+
+// NewModelServer creates the Deployment, Service and PDB.
+func NewModelServer(ctx *pulumi.Context, name string, args *ModelServerArgs, opts ...pulumi.ResourceOption) (*ModelServer, error) {
+	if err := args.validate(); err != nil {
+		return nil, fmt.Errorf("model server %q: %w", name, err)
+	}
+	s := &ModelServer{Selector: map[string]string{LabelName: args.Name, LabelComponent: "model-server"}}
+	if err := ctx.RegisterComponentResource(TypeModelServer, name, s, opts...); err != nil {
+		return nil, err
+	}
+	k := args.Kube
+	env := args.env()
+	mounts := corev1.VolumeMountArray{
+		corev1.VolumeMountArgs{Name: pulumi.String(ModelVolume), MountPath: pulumi.String(args.GCSFuse.MountPath)},
+		corev1.VolumeMountArgs{Name: pulumi.String("dshm"), MountPath: pulumi.String("/dev/shm")},
+	}
+	mounts = append(mounts, args.XLACache.mount()...)
+	eng := args.engine(env, mounts)
+	s.MetricsPort, s.MetricsPath = eng.metricsPort, eng.metricsPath
+
+	volumes := args.GCSFuse.volumes()
+	// vLLM's workers exchange tensors through shared memory; the default 64Mi is too small.
+	volumes = append(volumes, corev1.VolumeArgs{Name: pulumi.String("dshm"), EmptyDir: emptyDir("Memory", args.SharedMemorySize)})
+	volumes = append(volumes, args.XLACache.volumes()...)
+	healthURL := fmt.Sprintf("http://127.0.0.1:%d%s", args.Port, eng.healthPath)
+
+	strategy := args.rollout()
+	dep, err := appsv1.NewDeployment(ctx, name+"-deployment", &appsv1.DeploymentArgs{
+		Metadata: k.meta(args.Name, args.Namespace, s.Selector, nil),
+		Spec: &appsv1.DeploymentSpecArgs{
+			// No replicas: the HPA owns the count, and Pulumi must not reset it on update.
+			Selector: &metav1.LabelSelectorArgs{MatchLabels: pulumi.ToStringMap(s.Selector)},
+			Strategy: strategy,
+			Template: &corev1.PodTemplateSpecArgs{
+				Metadata: &metav1.ObjectMetaArgs{
+					Labels:      pulumi.ToStringMap(s.Selector),
+					Annotations: pulumi.ToStringMap(args.GCSFuse.annotations()),
+				},
+				Spec: &corev1.PodSpecArgs{
+					ServiceAccountName: pulumi.String(args.ServiceAccount),
+					NodeSelector:       pulumi.ToStringMap(args.Pool.Selector),
+					// GKE taints TPU nodes; pods asking for google.com/tpu must tolerate it.
+					Tolerations: corev1.TolerationArray{corev1.TolerationArgs{
+						Key: pulumi.String(ResourceTPU), Operator: pulumi.String("Exists"), Effect: pulumi.String("NoSchedule"),
+					}},
+					InitContainers: args.XLACache.initContainers(args.Image, args.GCSFuse.MountPath, healthURL),
+					Containers:     eng.containers,
+					Volumes:        volumes,
+					// Give in-flight requests time to finish on scale-down.
+					TerminationGracePeriodSeconds: pulumi.Int(60),
+				},
+			},
+		},
+	}, k.opts(s)...)
+	if err != nil {
+		return nil, fmt.Errorf("model server %q: deployment: %w", name, err)
+	}
+	s.Deployment, s.DeploymentName = dep, dep.Metadata.Name().Elem()
+
+	if err := s.expose(ctx, name, args, eng); err != nil {
+		return nil, fmt.Errorf("model server %q: %w", name, err)
+	}
+	// One pod at a time may be evicted (node upgrades, scale-down of the pool).
+	pdb, err := policyv1.NewPodDisruptionBudget(ctx, name+"-pdb", &policyv1.PodDisruptionBudgetArgs{
+		Metadata: k.meta(args.Name, args.Namespace, s.Selector, nil),
+		Spec: &policyv1.PodDisruptionBudgetSpecArgs{
+			MaxUnavailable: pulumi.Int(1),
+			Selector:       &metav1.LabelSelectorArgs{MatchLabels: pulumi.ToStringMap(s.Selector)},
+		},
+	}, k.opts(s)...)
+	if err != nil {
+		return nil, fmt.Errorf("model server %q: pdb: %w", name, err)
+	}
+	s.PDB = pdb
+	return s, ctx.RegisterResourceOutputs(s, pulumi.Map{
+		"deployment": s.DeploymentName,
+		"service":    s.Service.Metadata.Name().Elem(),
+	})
+}
+
+// rollout keeps a rolling update inside the pool: a surge pod needs one more slice, so it
+// is allowed only when the pool holds more slices than the HPA's maximum; otherwise the
+// update replaces one pod at a time.
+func (a *ModelServerArgs) rollout() *appsv1.DeploymentStrategyArgs {
+	surge, unavailable := 1, 0
+	if a.Pool.MaxNodes <= a.MaxReplicas {
+		surge, unavailable = 0, 1
+	}
+	return &appsv1.DeploymentStrategyArgs{
+		Type: pulumi.String("RollingUpdate"),
+		RollingUpdate: &appsv1.RollingUpdateDeploymentArgs{
+			MaxSurge:       pulumi.Int(surge),
+			MaxUnavailable: pulumi.Int(unavailable),
+		},
+	}
+}
+
+func (a *ModelServerArgs) env() corev1.EnvVarArray {
+	var env corev1.EnvVarArray
+	if a.HFSecretName != "" {
+		// huggingface_hub reads HF_TOKEN; HUGGING_FACE_HUB_TOKEN is the older name seed 003 uses.
+		for _, n := range []string{"HF_TOKEN", "HUGGING_FACE_HUB_TOKEN"} {
+			env = append(env, corev1.EnvVarArgs{
+				Name: pulumi.String(n),
+				ValueFrom: &corev1.EnvVarSourceArgs{SecretKeyRef: &corev1.SecretKeySelectorArgs{
+					Name: pulumi.String(a.HFSecretName), Key: pulumi.String(HFTokenKey),
+				}},
+			})
+		}
+	}
+	env = append(env, a.XLACache.env(a.Engine)...)
+	keys := make([]string, 0, len(a.Env))
+	for k := range a.Env {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		env = append(env, corev1.EnvVarArgs{Name: pulumi.String(k), Value: pulumi.String(a.Env[k])})
+	}
+	return env
+}
+
+func (s *ModelServer) expose(ctx *pulumi.Context, name string, args *ModelServerArgs, eng engineSpec) error {
+	svcType, ann := "ClusterIP", map[string]string{}
+	switch args.Exposure {
+	case ExposureInternal:
+		svcType = "LoadBalancer"
+		ann["networking.gke.io/load-balancer-type"] = "Internal"
+	case ExposurePublic:
+		svcType = "LoadBalancer"
+		_ = ctx.Log.Warn(fmt.Sprintf("%s: serving.exposure is public: the model answers anyone on the internet, without authentication", args.Name), nil)
+	}
+	var ports corev1.ServicePortArray
+	for _, p := range eng.servicePort {
+		ports = append(ports, p)
+	}
+	svc, err := corev1.NewService(ctx, name+"-service", &corev1.ServiceArgs{
+		Metadata: args.Kube.meta(args.Name, args.Namespace, s.Selector, ann),
+		Spec: &corev1.ServiceSpecArgs{
+			Type:     pulumi.String(svcType),
+			Selector: pulumi.ToStringMap(s.Selector),
+			Ports:    ports,
+		},
+	}, args.Kube.opts(s)...)
+	if err != nil {
+		return fmt.Errorf("service: %w", err)
+	}
+	s.Service = svc
+	return nil
+}

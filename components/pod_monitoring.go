@@ -1,0 +1,119 @@
+package components
+
+import (
+	"errors"
+	"fmt"
+	"regexp"
+	"strconv"
+	"time"
+
+	"github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes"
+	"github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/apiextensions"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+)
+
+// PodMonitoringArgs configures a PodMonitoring (monitoring.googleapis.com/v1), the Managed
+// Prometheus resource that tells GKE's collectors which pods to scrape.
+type PodMonitoringArgs struct {
+	Kube      Kube
+	Namespace pulumi.StringInput
+	Name      string
+	Selector  map[string]string
+	// Port is a container port name or number.
+	Port     string
+	Path     string
+	Interval string
+	Timeout  string // optional; must not exceed Interval
+	// TargetLabels are pod metadata copied onto every series (pod, container, node).
+	TargetLabels []string
+}
+
+// promDuration matches the PodMonitoring CRD's pattern for interval and timeout.
+var promDurationPattern = regexp.MustCompile(`^((([0-9]+)y)?(([0-9]+)w)?(([0-9]+)d)?(([0-9]+)h)?(([0-9]+)m)?(([0-9]+)s)?(([0-9]+)ms)?|0)$`)
+
+// ParsePromDuration parses a Prometheus duration (1h30m, 5s, 500ms) as PodMonitoring does.
+func ParsePromDuration(s string) (time.Duration, error) {
+	if s == "" || !promDurationPattern.MatchString(s) {
+		return 0, fmt.Errorf("%q is not a Prometheus duration such as 5s or 1m", s)
+	}
+	units := map[string]time.Duration{"y": 365 * 24 * time.Hour, "w": 7 * 24 * time.Hour,
+		"d": 24 * time.Hour, "h": time.Hour, "m": time.Minute, "s": time.Second, "ms": time.Millisecond}
+	var total time.Duration
+	for _, m := range regexp.MustCompile(`([0-9]+)(ms|y|w|d|h|m|s)`).FindAllStringSubmatch(s, -1) {
+		n, _ := strconv.ParseInt(m[1], 10, 64)
+		total += time.Duration(n) * units[m[2]]
+	}
+	return total, nil
+}
+
+func (a *PodMonitoringArgs) validate() error {
+	if a == nil {
+		return errors.New("args are required")
+	}
+	if err := a.Kube.validate(); err != nil {
+		return err
+	}
+	var errs []error
+	if a.Namespace == nil || a.Name == "" || len(a.Selector) == 0 || a.Port == "" {
+		errs = append(errs, errors.New("Namespace, Name, Selector and Port are required"))
+	}
+	interval, err := ParsePromDuration(a.Interval)
+	if err != nil {
+		errs = append(errs, fmt.Errorf("interval: %w", err))
+	}
+	if a.Timeout != "" {
+		if t, err := ParsePromDuration(a.Timeout); err != nil {
+			errs = append(errs, fmt.Errorf("timeout: %w", err))
+		} else if interval > 0 && t > interval {
+			errs = append(errs, fmt.Errorf("timeout %s exceeds interval %s", a.Timeout, a.Interval))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// PodMonitoring is a typed wrapper over the PodMonitoring custom resource.
+type PodMonitoring struct {
+	pulumi.ResourceState
+	Resource *apiextensions.CustomResource
+}
+
+// NewPodMonitoring creates the PodMonitoring.
+func NewPodMonitoring(ctx *pulumi.Context, name string, args *PodMonitoringArgs, opts ...pulumi.ResourceOption) (*PodMonitoring, error) {
+	if err := args.validate(); err != nil {
+		return nil, fmt.Errorf("pod monitoring %q: %w", name, err)
+	}
+	pm := &PodMonitoring{}
+	if err := ctx.RegisterComponentResource(TypePodMonitoring, name, pm, opts...); err != nil {
+		return nil, err
+	}
+	endpoint := pulumi.Map{"port": portValue(args.Port), "path": pulumi.String(args.Path), "interval": pulumi.String(args.Interval)}
+	if args.Timeout != "" {
+		endpoint["timeout"] = pulumi.String(args.Timeout)
+	}
+	spec := pulumi.Map{
+		"selector":  pulumi.Map{"matchLabels": pulumi.ToStringMap(args.Selector)},
+		"endpoints": pulumi.Array{endpoint},
+	}
+	if len(args.TargetLabels) > 0 {
+		spec["targetLabels"] = pulumi.Map{"metadata": pulumi.ToStringArray(args.TargetLabels)}
+	}
+	cr, err := apiextensions.NewCustomResource(ctx, name+"-podmonitoring", &apiextensions.CustomResourceArgs{
+		ApiVersion:  pulumi.String("monitoring.googleapis.com/v1"),
+		Kind:        pulumi.String("PodMonitoring"),
+		Metadata:    args.Kube.meta(args.Name, args.Namespace, nil, nil),
+		OtherFields: kubernetes.UntypedArgs{"spec": spec},
+	}, args.Kube.opts(pm)...)
+	if err != nil {
+		return nil, fmt.Errorf("pod monitoring %q: %w", name, err)
+	}
+	pm.Resource = cr
+	return pm, ctx.RegisterResourceOutputs(pm, pulumi.Map{"name": pulumi.String(args.Name)})
+}
+
+// portValue keeps a numeric port numeric: the CRD's port is an int-or-string.
+func portValue(p string) pulumi.Input {
+	if n, err := strconv.Atoi(p); err == nil {
+		return pulumi.Int(n)
+	}
+	return pulumi.String(p)
+}

@@ -1,0 +1,15 @@
+package components
+
+// Type tokens: llmserve:<area>:<Component>. Renaming one changes every child's URN, so
+// a rename must come with pulumi.Aliases.
+const (
+	TypeCluster            = "llmserve:gke:Cluster"
+	TypeTPUNodePool        = "llmserve:gke:TPUNodePool"
+	TypeModelStore         = "llmserve:storage:ModelStore"
+	TypeAdapterIAM         = "llmserve:monitoring:AdapterIAM"
+	TypeServingAccount     = "llmserve:serving:ServingAccount"
+	TypeModelServer        = "llmserve:serving:ModelServer"
+	TypePodMonitoring      = "llmserve:monitoring:PodMonitoring"
+	TypeStackdriverAdapter = "llmserve:monitoring:StackdriverAdapter"
+	TypeAutoscaler         = "llmserve:autoscaling:Autoscaler"
+)

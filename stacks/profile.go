@@ -1,0 +1,183 @@
+package stacks
+
+import (
+	"bytes"
+	"embed"
+	"fmt"
+	"path"
+	"sort"
+	"strings"
+
+	"gopkg.in/yaml.v3"
+)
+
+// Profile is everything about one model's workload: engine, model, accelerator shape, server
+// limits, storage, probes and autoscaling. Profiles are data (stacks/models/<name>.yaml); a
+// stack picks one with llmserve:model and may override any field with llmserve:overrides.
+type Profile struct {
+	Engine string `yaml:"engine"` // vllm | jetstream
+	Model  string `yaml:"model"`  // Hugging Face model id
+	Image  string `yaml:"image"`  // server image
+	// ParamsBillions and DType size the weights for the memory check.
+	ParamsBillions float64         `yaml:"paramsBillions"`
+	DType          string          `yaml:"dtype"`
+	Accelerator    AcceleratorSpec `yaml:"accelerator"`
+	Server         ServerSpec      `yaml:"server"`
+	JetStream      JetStreamSpec   `yaml:"jetstream"`
+	Storage        StorageSpec     `yaml:"storage"`
+	Probes         ProbeSpec       `yaml:"probes"`
+	Autoscaling    AutoscalingSpec `yaml:"autoscaling"`
+}
+
+// AcceleratorSpec is the slice shape one replica runs on.
+type AcceleratorSpec struct {
+	Type     string `yaml:"type"`     // tpu-v6e
+	Topology string `yaml:"topology"` // 1x1 | 2x2 | 2x4
+}
+
+// ServerSpec holds the vLLM server's limits (vllm.entrypoints.openai.api_server flags).
+type ServerSpec struct {
+	Port                int               `yaml:"port"`
+	TensorParallelSize  int               `yaml:"tensorParallelSize"`
+	MaxModelLen         int               `yaml:"maxModelLen"`
+	MaxNumSeqs          int               `yaml:"maxNumSeqs"`
+	MaxNumBatchedTokens int               `yaml:"maxNumBatchedTokens"`
+	ExtraArgs           []string          `yaml:"extraArgs"`
+	Env                 map[string]string `yaml:"env"`
+	CPU                 string            `yaml:"cpu"`
+	Memory              string            `yaml:"memory"`
+}
+
+// JetStreamSpec holds the MaxText maxengine-server settings (seed 000).
+type JetStreamSpec struct {
+	HTTPImage               string   `yaml:"httpImage"`
+	ModelName               string   `yaml:"modelName"`
+	TokenizerPath           string   `yaml:"tokenizerPath"`
+	CheckpointPath          string   `yaml:"checkpointPath"` // relative to the bucket
+	PerDeviceBatchSize      int      `yaml:"perDeviceBatchSize"`
+	MaxPrefillPredictLength int      `yaml:"maxPrefillPredictLength"`
+	MaxTargetLength         int      `yaml:"maxTargetLength"`
+	MetricsPort             int      `yaml:"metricsPort"`
+	ExtraArgs               []string `yaml:"extraArgs"`
+}
+
+// StorageSpec tunes the GCS FUSE volume and the XLA compilation cache.
+type StorageSpec struct {
+	MountPath    string   `yaml:"mountPath"`
+	MountOptions []string `yaml:"mountOptions"`
+	// FileCacheMedium is the emptyDir medium of the gke-gcsfuse-cache volume: "Memory"
+	// (TPU nodes have no local SSD) or "" for node disk.
+	FileCacheMedium      string `yaml:"fileCacheMedium"`
+	FileCacheSize        string `yaml:"fileCacheSize"`
+	SidecarCPULimit      string `yaml:"sidecarCPULimit"`
+	SidecarMemoryLimit   string `yaml:"sidecarMemoryLimit"`
+	SidecarStorageLimit  string `yaml:"sidecarEphemeralStorageLimit"`
+	SharedMemorySize     string `yaml:"sharedMemorySize"`
+	XLACache             string `yaml:"xlaCache"` // shared | per-pod | off
+	XLACacheLocalSize    string `yaml:"xlaCacheLocalSize"`
+	XLACachePublishDelay int    `yaml:"xlaCachePublishDelaySeconds"`
+}
+
+// ProbeSpec sizes the probes. A 70B model takes many minutes to download and compile,
+// so the startup probe allows StartupTimeoutSeconds before the kubelet gives up.
+type ProbeSpec struct {
+	StartupTimeoutSeconds int `yaml:"startupTimeoutSeconds"`
+	PeriodSeconds         int `yaml:"periodSeconds"`
+}
+
+// AutoscalingSpec is the HPA: bounds, metric targets and scaling behaviour.
+type AutoscalingSpec struct {
+	MinReplicas int            `yaml:"minReplicas"`
+	MaxReplicas int            `yaml:"maxReplicas"`
+	Metrics     []MetricTarget `yaml:"metrics"`
+	Behavior    BehaviorSpec   `yaml:"behavior"`
+}
+
+// MetricTarget is one metric declaration: {metric: vllm:num_requests_waiting, target: 10}.
+// Selector adds label matchers for External (accelerator) metrics.
+type MetricTarget struct {
+	Metric   string            `yaml:"metric"`
+	Target   float64           `yaml:"target"`
+	Selector map[string]string `yaml:"selector"`
+}
+
+// BehaviorSpec is the HPA's scale-up and scale-down behaviour.
+type BehaviorSpec struct {
+	ScaleUp   ScalingRules `yaml:"scaleUp"`
+	ScaleDown ScalingRules `yaml:"scaleDown"`
+}
+
+// ScalingRules mirrors autoscaling/v2 HPAScalingRules. Nil pointers take the defaults.
+type ScalingRules struct {
+	StabilizationWindowSeconds *int            `yaml:"stabilizationWindowSeconds"`
+	SelectPolicy               string          `yaml:"selectPolicy"`
+	Policies                   []ScalingPolicy `yaml:"policies"`
+}
+
+// ScalingPolicy mirrors autoscaling/v2 HPAScalingPolicy.
+type ScalingPolicy struct {
+	Type          string `yaml:"type"` // Pods | Percent
+	Value         int    `yaml:"value"`
+	PeriodSeconds int    `yaml:"periodSeconds"`
+}
+
+//go:embed models/*.yaml
+var modelFiles embed.FS
+
+// ProfileNames lists the embedded model profiles.
+func ProfileNames() []string {
+	entries, _ := modelFiles.ReadDir("models")
+	var names []string
+	for _, e := range entries {
+		names = append(names, strings.TrimSuffix(e.Name(), ".yaml"))
+	}
+	sort.Strings(names)
+	return names
+}
+
+// profileDoc returns the raw YAML document of an embedded profile.
+func profileDoc(name string) (map[string]any, error) {
+	raw, err := modelFiles.ReadFile(path.Join("models", name+".yaml"))
+	if err != nil {
+		return nil, fmt.Errorf("llmserve:model %q: no such profile; want one of %s", name, strings.Join(ProfileNames(), ", "))
+	}
+	doc := map[string]any{}
+	if err := yaml.Unmarshal(raw, &doc); err != nil {
+		return nil, fmt.Errorf("profile %q: %w", name, err)
+	}
+	return doc, nil
+}
+
+// mergeDocs deep-merges override over base: maps merge key by key, anything else
+// (scalars, lists) in override replaces the base value.
+func mergeDocs(base, override map[string]any) map[string]any {
+	out := make(map[string]any, len(base))
+	for k, v := range base {
+		out[k] = v
+	}
+	for k, v := range override {
+		bm, bok := out[k].(map[string]any)
+		om, ook := v.(map[string]any)
+		if bok && ook {
+			out[k] = mergeDocs(bm, om)
+			continue
+		}
+		out[k] = v
+	}
+	return out
+}
+
+// decodeStrict decodes a generic document into a typed value and rejects unknown fields,
+// so a typo in an override is an error rather than a silently ignored key.
+func decodeStrict(doc any, into any) error {
+	raw, err := yaml.Marshal(doc)
+	if err != nil {
+		return err
+	}
+	dec := yaml.NewDecoder(bytes.NewReader(raw))
+	dec.KnownFields(true)
+	if err := dec.Decode(into); err != nil && err.Error() != "EOF" {
+		return err
+	}
+	return nil
+}

@@ -1,0 +1,116 @@
+package stacks
+
+import (
+	"fmt"
+
+	"github.com/llmserve/llmserve/components"
+	"github.com/pulumi/pulumi-gcp/sdk/v8/go/gcp/organizations"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+)
+
+// Program is the llmserve Pulumi program: it loads and validates the stack's config, then
+// deploys it. Bad config fails here, before any resource is registered.
+func Program(ctx *pulumi.Context) error {
+	cfg, err := Load(ctx)
+	if err != nil {
+		return fmt.Errorf("invalid llmserve config:\n%w", err)
+	}
+	return Deploy(ctx, cfg)
+}
+
+// Deploy wires the components for a validated Config. Values flow one way: the cluster
+// gives the provider, the pool gives the selector and chips, the store gives the bucket.
+func Deploy(ctx *pulumi.Context, cfg *Config) error {
+	projectNumber, err := lookupProjectNumber(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	cl := cfg.Cluster
+	cluster, err := components.NewCluster(ctx, "cluster", &components.ClusterArgs{
+		Mode: cl.Mode, Project: cfg.Project, Name: cl.Name, Location: cl.Location, NodeLocations: cl.Zones,
+		ReleaseChannel: cl.ReleaseChannel, MinMasterVersion: cl.Version, DeletionProtection: *cl.DeletionProtection,
+		Network: cl.Network, Subnetwork: cl.Subnetwork,
+		SystemPool: components.SystemPoolArgs{MachineType: cl.SystemPool.MachineType, MinNodes: cl.SystemPool.MinNodes, MaxNodes: cl.SystemPool.MaxNodes},
+		Kubeconfig: kubeconfigInput(cl.Kubeconfig), Context: cl.Context, RenderDir: cfg.RenderDir,
+	})
+	if err != nil {
+		return err
+	}
+	pl := cfg.Pool
+	pool, err := components.NewTPUNodePool(ctx, "tpu", &components.TPUNodePoolArgs{
+		Create: *pl.Create, Project: cfg.Project, Cluster: cluster.Name, Location: cl.Location, NodeLocations: cl.Zones,
+		Topology: cfg.Profile.Accelerator.Topology, MinNodes: *pl.MinNodes, MaxNodes: *pl.MaxNodes,
+		Spot: pl.Spot, Reservation: pl.Reservation, LocationPolicy: pl.LocationPolicy, DiskSizeGB: pl.DiskSizeGB,
+	})
+	if err != nil {
+		return err
+	}
+	bucket, err := deployGCPAccess(ctx, cfg, projectNumber)
+	if err != nil {
+		return err
+	}
+	kube := components.Kube{Provider: cluster.Provider, SkipAwait: cfg.SkipAwait}
+	server, err := deployServing(ctx, cfg, kube, pool, bucket)
+	if err != nil {
+		return err
+	}
+	if err := deployAutoscaling(ctx, cfg, kube, server); err != nil {
+		return err
+	}
+	ctx.Export("cluster", cluster.Name)
+	ctx.Export("kubeconfig", cluster.Kubeconfig)
+	ctx.Export("bucket", bucket)
+	ctx.Export("namespace", pulumi.String(cfg.Serving.Namespace))
+	ctx.Export("deployment", server.DeploymentName)
+	ctx.Export("endpoint", pulumi.Sprintf("http://%s.%s.svc.cluster.local:%d", cfg.ObjectName(), cfg.Serving.Namespace, cfg.Profile.Server.Port))
+	ctx.Export("model", pulumi.String(cfg.Profile.Model))
+	return nil
+}
+
+// lookupProjectNumber returns the number the Workload Identity principals need, from config
+// or from the project itself. With no GCP resources there is nothing to grant.
+func lookupProjectNumber(ctx *pulumi.Context, cfg *Config) (pulumi.StringInput, error) {
+	if !cfg.GCPResources {
+		return nil, nil
+	}
+	if cfg.ProjectNumber != "" {
+		return pulumi.String(cfg.ProjectNumber), nil
+	}
+	p, err := organizations.LookupProject(ctx, &organizations.LookupProjectArgs{ProjectId: &cfg.Project})
+	if err != nil {
+		return nil, fmt.Errorf("looking up the number of project %s (or set llmserve:projectNumber): %w", cfg.Project, err)
+	}
+	return pulumi.String(p.Number), nil
+}
+
+// deployGCPAccess creates the bucket and the IAM grants, or names an existing bucket.
+func deployGCPAccess(ctx *pulumi.Context, cfg *Config, projectNumber pulumi.StringInput) (pulumi.StringOutput, error) {
+	if !cfg.GCPResources {
+		return pulumi.String(cfg.ModelStore.Bucket).ToStringOutput(), nil
+	}
+	ms := cfg.ModelStore
+	store, err := components.NewModelStore(ctx, "model-store", &components.ModelStoreArgs{
+		Project: cfg.Project, ProjectNumber: projectNumber, Bucket: ms.Bucket, Location: ms.Location,
+		StorageClass: ms.StorageClass, ForceDestroy: ms.ForceDestroy,
+		Namespace: cfg.Serving.Namespace, ServiceAccount: cfg.Serving.ServiceAccount,
+		Labels: map[string]string{"managed-by": "llmserve", "stack": slug(ctx.Stack())},
+	})
+	if err != nil {
+		return pulumi.StringOutput{}, err
+	}
+	if cfg.Metrics.Adapter == "stackdriver" {
+		if _, err := components.NewAdapterIAM(ctx, "adapter-iam", &components.AdapterIAMArgs{
+			Project: cfg.Project, ProjectNumber: projectNumber,
+		}); err != nil {
+			return pulumi.StringOutput{}, err
+		}
+	}
+	return store.BucketName, nil
+}
+
+func kubeconfigInput(kc string) pulumi.StringInput {
+	if kc == "" {
+		return nil
+	}
+	return pulumi.String(kc)
+}

@@ -1,0 +1,203 @@
+package stacks
+
+import (
+	"errors"
+	"fmt"
+	"regexp"
+	"strings"
+	"time"
+
+	"github.com/llmserve/llmserve/components"
+	"k8s.io/apimachinery/pkg/api/resource"
+)
+
+var (
+	projectIDRe   = regexp.MustCompile(`^[a-z][a-z0-9-]{4,28}[a-z0-9]$`)
+	clusterNameRe = regexp.MustCompile(`^[a-z]([a-z0-9-]{0,38}[a-z0-9])?$`)
+	dnsLabelRe    = regexp.MustCompile(`^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$`)
+	bucketRe      = regexp.MustCompile(`^[a-z0-9][a-z0-9._-]{1,61}[a-z0-9]$`)
+	// Image references must carry a tag other than latest, or a digest.
+	pinnedImageRe = regexp.MustCompile(`^[^\s:@]+(:[0-9]+)?(/[^\s:@]+)*(:[\w][\w.-]{0,127}|@sha256:[0-9a-f]{64})$`)
+)
+
+// gcsfuseForbiddenOptions are rejected by the GCS FUSE CSI driver
+// (https://cloud.google.com/kubernetes-engine/docs/how-to/cloud-storage-fuse-csi-driver-perf).
+var gcsfuseForbiddenOptions = []string{"app-name", "temp-dir", "foreground", "log-file",
+	"log-format", "key-file", "token-url", "reuse-token-from-url"}
+
+// problems collects every validation failure so the user sees them all at once.
+type problems []error
+
+func (p *problems) addf(format string, args ...any) { *p = append(*p, fmt.Errorf(format, args...)) }
+
+// Validate checks the whole configuration and returns every problem at once, each naming
+// the key and the fix. It makes no cloud call, so `llmserve validate` can run offline.
+func (c *Config) Validate() error {
+	var p problems
+	c.validateGCP(&p)
+	c.validateCluster(&p)
+	c.validatePool(&p)
+	c.validateStore(&p)
+	c.validateServing(&p)
+	c.validateMetrics(&p)
+	c.validateProfile(&p)
+	c.validateAutoscaling(&p)
+	return errors.Join(p...)
+}
+
+func (c *Config) validateGCP(p *problems) {
+	if c.GCPResources || c.Cluster.Mode != "existing" {
+		if c.Project == "" {
+			p.addf("gcp:project: required; set it with `pulumi config set gcp:project <project-id>`")
+		} else if !projectIDRe.MatchString(c.Project) {
+			p.addf("gcp:project %q: not a project ID (6-30 lowercase letters, digits and hyphens, starting with a letter)", c.Project)
+		}
+	}
+	if c.ProjectNumber != "" && !regexp.MustCompile(`^[0-9]{6,20}$`).MatchString(c.ProjectNumber) {
+		p.addf("llmserve:projectNumber %q: want the numeric project number (gcloud projects describe PROJECT --format='value(projectNumber)')", c.ProjectNumber)
+	}
+	if !c.GCPResources {
+		if c.Cluster.Mode != "existing" {
+			p.addf("llmserve:gcpResources false: needs llmserve:cluster.mode existing (mode %q creates a GKE cluster)", c.Cluster.Mode)
+		}
+	}
+}
+
+func (c *Config) validateCluster(p *problems) {
+	cl := c.Cluster
+	switch cl.Mode {
+	case "standard", "autopilot":
+		if cl.Location == "" {
+			p.addf("llmserve:cluster.location: required for mode %s; set gcp:region or llmserve:cluster.location", cl.Mode)
+		}
+		if cl.Mode == "autopilot" && strings.Count(cl.Location, "-") > 1 {
+			p.addf("llmserve:cluster.location %q: Autopilot clusters are regional; use a region such as %q", cl.Location, cl.Location[:strings.LastIndex(cl.Location, "-")])
+		}
+	case "existing":
+	default:
+		p.addf("llmserve:cluster.mode %q: want one of standard, autopilot, existing", cl.Mode)
+	}
+	if !clusterNameRe.MatchString(cl.Name) {
+		p.addf("llmserve:cluster.name %q: want 1-40 lowercase letters, digits and hyphens, starting with a letter", cl.Name)
+	}
+	switch cl.ReleaseChannel {
+	case "RAPID", "REGULAR", "STABLE", "EXTENDED", "UNSPECIFIED":
+	default:
+		p.addf("llmserve:cluster.releaseChannel %q: want one of RAPID, REGULAR, STABLE, EXTENDED, UNSPECIFIED", cl.ReleaseChannel)
+	}
+	region := cl.Location
+	if strings.Count(region, "-") > 1 {
+		region = region[:strings.LastIndex(region, "-")]
+	}
+	for i, z := range cl.Zones {
+		if region != "" && !strings.HasPrefix(z, region+"-") {
+			p.addf("llmserve:cluster.zones[%d] %q: not a zone of %s; use %s-<letter>", i, z, region, region)
+		}
+	}
+	if sp := cl.SystemPool; sp.MinNodes < 0 || sp.MaxNodes < sp.MinNodes {
+		p.addf("llmserve:cluster.systemPool: minNodes %d and maxNodes %d: want 0 <= minNodes <= maxNodes", sp.MinNodes, sp.MaxNodes)
+	}
+}
+
+func (c *Config) validatePool(p *problems) {
+	pl := c.Pool
+	if *pl.Create && c.Cluster.Mode == "autopilot" {
+		p.addf("llmserve:pool.create: Autopilot provisions TPU nodes from the pod's node selector; remove pool.create or use cluster.mode standard")
+	}
+	if *pl.Create && c.Cluster.Mode == "existing" && !c.GCPResources {
+		p.addf("llmserve:pool.create: llmserve:gcpResources is false, so no node pool can be created; remove pool.create")
+	}
+	if *pl.MinNodes < 0 || *pl.MaxNodes < 1 || *pl.MaxNodes < *pl.MinNodes {
+		p.addf("llmserve:pool: minNodes %d and maxNodes %d: want 0 <= minNodes <= maxNodes and maxNodes >= 1", *pl.MinNodes, *pl.MaxNodes)
+	}
+	if pl.LocationPolicy != "ANY" && pl.LocationPolicy != "BALANCED" {
+		p.addf("llmserve:pool.locationPolicy %q: want ANY or BALANCED", pl.LocationPolicy)
+	}
+	if pl.Spot && pl.Reservation != "" {
+		p.addf("llmserve:pool: spot and reservation %q exclude each other; choose one", pl.Reservation)
+	}
+	if pl.DiskSizeGB != 0 && pl.DiskSizeGB < 10 {
+		p.addf("llmserve:pool.diskSizeGb %d: want at least 10", pl.DiskSizeGB)
+	}
+}
+
+func (c *Config) validateStore(p *problems) {
+	b := c.ModelStore.Bucket
+	if b == "" {
+		if !c.GCPResources {
+			p.addf("llmserve:modelStore.bucket: required when llmserve:gcpResources is false; name the bucket that already exists")
+		}
+	} else if !bucketRe.MatchString(b) || strings.HasPrefix(b, "goog") || strings.Contains(b, "google") || strings.Contains(b, "..") {
+		p.addf("llmserve:modelStore.bucket %q: not a valid bucket name (3-63 lowercase letters, digits, '-', '_' and '.', no \"goog\" prefix); set llmserve:modelStore.bucket", b)
+	}
+	switch c.ModelStore.StorageClass {
+	case "STANDARD", "NEARLINE", "COLDLINE", "ARCHIVE":
+	default:
+		p.addf("llmserve:modelStore.storageClass %q: want STANDARD (weights are read on every start), NEARLINE, COLDLINE or ARCHIVE", c.ModelStore.StorageClass)
+	}
+	if c.GCPResources && c.ModelStore.Location == "" {
+		p.addf("llmserve:modelStore.location: required; set gcp:region or llmserve:modelStore.location")
+	}
+}
+
+func (c *Config) validateServing(p *problems) {
+	s := c.Serving
+	if !dnsLabelRe.MatchString(s.Namespace) {
+		p.addf("llmserve:serving.namespace %q: not a DNS-1123 label (lowercase letters, digits and '-', at most 63)", s.Namespace)
+	}
+	if !dnsLabelRe.MatchString(s.ServiceAccount) {
+		p.addf("llmserve:serving.serviceAccount %q: not a DNS-1123 label (lowercase letters, digits and '-', at most 63)", s.ServiceAccount)
+	}
+	switch s.Exposure {
+	case "cluster", "internal":
+	case "public":
+		if !s.AllowPublic {
+			p.addf("llmserve:serving.exposure public: puts an unauthenticated LLM on a public IP; set serving.allowPublic: true to mean it, or use internal")
+		}
+	default:
+		p.addf("llmserve:serving.exposure %q: want cluster (ClusterIP), internal (internal load balancer) or public", s.Exposure)
+	}
+	if c.Profile.Engine == components.EngineVLLM && !c.HasHFToken {
+		p.addf("llmserve:hfToken: required to download %s from Hugging Face; set it with `pulumi config set --secret llmserve:hfToken <token>`", c.Profile.Model)
+	}
+}
+
+func (c *Config) validateMetrics(p *problems) {
+	m := c.Metrics
+	switch m.Adapter {
+	case "stackdriver", "none":
+	default:
+		p.addf("llmserve:metrics.adapter %q: want stackdriver or none", m.Adapter)
+	}
+	if *m.InstallAdapter && m.Adapter == "none" {
+		p.addf("llmserve:metrics.installAdapter: adapter is none; remove installAdapter or choose an adapter")
+	}
+	if *m.InstallAdapter && !pinnedImageRe.MatchString(m.AdapterImage) {
+		p.addf("llmserve:metrics.adapterImage %q: pin a version tag or digest", m.AdapterImage)
+	}
+	if d, ok := promDuration(m.ScrapeInterval); !ok {
+		p.addf("llmserve:metrics.scrapeInterval %q: not a Prometheus duration such as 5s or 1m", m.ScrapeInterval)
+	} else if d < 5*time.Second {
+		p.addf("llmserve:metrics.scrapeInterval %q: Managed Prometheus scrapes server metrics every 5s at most; use 5s or more", m.ScrapeInterval)
+	}
+}
+
+// promDuration parses the Prometheus duration forms PodMonitoring accepts.
+func promDuration(s string) (time.Duration, bool) {
+	d, err := components.ParsePromDuration(s)
+	return d, err == nil
+}
+
+func checkQuantity(p *problems, key, v string, allowZero bool) {
+	if v == "" {
+		return
+	}
+	q, err := resource.ParseQuantity(v)
+	if err != nil {
+		p.addf("%s %q: not a Kubernetes quantity such as 500m, 4Gi or 0", key, v)
+		return
+	}
+	if q.Sign() < 0 || (!allowZero && q.IsZero()) {
+		p.addf("%s %q: must be greater than 0", key, v)
+	}
+}

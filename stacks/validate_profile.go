@@ -1,0 +1,210 @@
+package stacks
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/llmserve/llmserve/components"
+)
+
+// ChipsPerReplica is the number of accelerator chips one server replica uses: one
+// single-host slice of the profile's topology.
+func (c *Config) ChipsPerReplica() int {
+	s, _ := components.LookupTPUSlice(c.Profile.Accelerator.Topology)
+	return s.Chips
+}
+
+func (c *Config) validateProfile(p *problems) {
+	pr := c.Profile
+	switch pr.Engine {
+	case components.EngineVLLM, components.EngineJetStream:
+	default:
+		p.addf("engine %q: want vllm or jetstream", pr.Engine)
+	}
+	if pr.Model == "" {
+		p.addf("model: required; the Hugging Face model id, such as meta-llama/Llama-3.1-8B-Instruct")
+	}
+	if !pinnedImageRe.MatchString(pr.Image) || strings.HasSuffix(pr.Image, ":latest") {
+		p.addf("image %q: pin a version tag or digest (not latest), so every replica runs the same server", pr.Image)
+	}
+	if pr.Accelerator.Type != components.AcceleratorTPUv6e {
+		p.addf("accelerator.type %q: want %s", pr.Accelerator.Type, components.AcceleratorTPUv6e)
+	}
+	slice, ok := components.LookupTPUSlice(pr.Accelerator.Topology)
+	if !ok {
+		p.addf("accelerator.topology %q: want one of %s (single-host TPU v6e slices)", pr.Accelerator.Topology, components.TPUTopologies())
+	} else if pr.Server.TensorParallelSize != slice.Chips {
+		p.addf("server.tensorParallelSize %d: must equal the %d chips of a %s slice", pr.Server.TensorParallelSize, slice.Chips, slice.Topology)
+	}
+	if pr.Server.Port < 1 || pr.Server.Port > 65535 {
+		p.addf("server.port %d: want 1-65535", pr.Server.Port)
+	}
+	switch pr.DType {
+	case "bfloat16", "float16", "float32", "int8", "fp8":
+	default:
+		p.addf("dtype %q: want bfloat16, float16, float32, int8 or fp8", pr.DType)
+	}
+	if pr.Engine == components.EngineVLLM {
+		c.validateVLLM(p)
+	}
+	if pr.Engine == components.EngineJetStream {
+		c.validateJetStream(p)
+	}
+	c.validateStorage(p)
+	checkQuantity(p, "server.cpu", pr.Server.CPU, false)
+	checkQuantity(p, "server.memory", pr.Server.Memory, false)
+	if pr.Probes.StartupTimeoutSeconds < 60 {
+		p.addf("probes.startupTimeoutSeconds %d: loading a model takes minutes; want at least 60", pr.Probes.StartupTimeoutSeconds)
+	}
+	if pr.Probes.PeriodSeconds < 1 || pr.Probes.PeriodSeconds > pr.Probes.StartupTimeoutSeconds {
+		p.addf("probes.periodSeconds %d: want between 1 and startupTimeoutSeconds", pr.Probes.PeriodSeconds)
+	}
+}
+
+func (c *Config) validateVLLM(p *problems) {
+	s := c.Profile.Server
+	for _, f := range []struct {
+		key string
+		v   int
+	}{{"server.maxModelLen", s.MaxModelLen}, {"server.maxNumSeqs", s.MaxNumSeqs}, {"server.maxNumBatchedTokens", s.MaxNumBatchedTokens}} {
+		if f.v < 1 {
+			p.addf("%s %d: must be at least 1", f.key, f.v)
+		}
+	}
+	// vLLM refuses to start when one scheduler step cannot hold a token of every sequence.
+	if s.MaxNumSeqs > 0 && s.MaxNumBatchedTokens > 0 && s.MaxNumBatchedTokens < s.MaxNumSeqs {
+		p.addf("server.maxNumBatchedTokens %d: vLLM needs at least maxNumSeqs (%d)", s.MaxNumBatchedTokens, s.MaxNumSeqs)
+	}
+	for i, a := range s.ExtraArgs {
+		for _, owned := range []string{"--model", "--port", "--host", "--tensor-parallel-size", "--max-model-len", "--max-num-seqs", "--max-num-batched-tokens", "--download-dir"} {
+			if a == owned || strings.HasPrefix(a, owned+"=") {
+				p.addf("server.extraArgs[%d] %q: llmserve sets %s from the profile; set the profile field instead", i, a, owned)
+			}
+		}
+	}
+}
+
+func (c *Config) validateJetStream(p *problems) {
+	j := c.Profile.JetStream
+	if !pinnedImageRe.MatchString(j.HTTPImage) || strings.HasSuffix(j.HTTPImage, ":latest") {
+		p.addf("jetstream.httpImage %q: pin a version tag of the jetstream-http image", j.HTTPImage)
+	}
+	if j.ModelName == "" {
+		p.addf("jetstream.modelName: required; the MaxText model name, such as gemma-7b")
+	}
+	if j.CheckpointPath == "" || strings.HasPrefix(j.CheckpointPath, "/") || strings.HasPrefix(j.CheckpointPath, "gs://") {
+		p.addf("jetstream.checkpointPath %q: want the checkpoint's path inside the model bucket, such as final/unscanned/gemma_7b-it/0/checkpoints/0/items", j.CheckpointPath)
+	}
+	if j.PerDeviceBatchSize < 1 {
+		p.addf("jetstream.perDeviceBatchSize %d: must be at least 1", j.PerDeviceBatchSize)
+	}
+	if j.MaxPrefillPredictLength < 1 || j.MaxTargetLength <= j.MaxPrefillPredictLength {
+		p.addf("jetstream.maxTargetLength %d: must exceed maxPrefillPredictLength %d (> 0): the target includes the prompt", j.MaxTargetLength, j.MaxPrefillPredictLength)
+	}
+	if j.MetricsPort == c.Profile.Server.Port || j.MetricsPort == 9000 || j.MetricsPort < 1 || j.MetricsPort > 65535 {
+		p.addf("jetstream.metricsPort %d: want a free port other than %d (HTTP) and 9000 (gRPC)", j.MetricsPort, c.Profile.Server.Port)
+	}
+}
+
+func (c *Config) validateStorage(p *problems) {
+	st := c.Profile.Storage
+	if !strings.HasPrefix(st.MountPath, "/") || st.MountPath == "/" {
+		p.addf("storage.mountPath %q: want an absolute directory such as /data", st.MountPath)
+	}
+	for i, o := range st.MountOptions {
+		name := strings.SplitN(o, "=", 2)[0]
+		if o == "" || strings.ContainsAny(o, ", ") {
+			p.addf("storage.mountOptions[%d] %q: one option per list item, without commas or spaces", i, o)
+		}
+		for _, bad := range gcsfuseForbiddenOptions {
+			if name == bad {
+				p.addf("storage.mountOptions[%d] %q: the GCS FUSE CSI driver does not allow %s", i, o, bad)
+			}
+		}
+	}
+	// The apiserver accepts any emptyDir medium string; the kubelet then fails the pod.
+	if st.FileCacheMedium != "Memory" && st.FileCacheMedium != "Disk" {
+		p.addf("storage.fileCacheMedium %q: want Memory (RAM; TPU nodes have no local SSD) or Disk", st.FileCacheMedium)
+	}
+	checkQuantity(p, "storage.fileCacheSize", st.FileCacheSize, false)
+	checkQuantity(p, "storage.sidecarCPULimit", st.SidecarCPULimit, true)
+	checkQuantity(p, "storage.sidecarMemoryLimit", st.SidecarMemoryLimit, true)
+	checkQuantity(p, "storage.sidecarEphemeralStorageLimit", st.SidecarStorageLimit, true)
+	checkQuantity(p, "storage.sharedMemorySize", st.SharedMemorySize, false)
+	checkQuantity(p, "storage.xlaCacheLocalSize", st.XLACacheLocalSize, false)
+	switch st.XLACache {
+	case "shared", "per-pod", "off":
+	default:
+		p.addf("storage.xlaCache %q: want shared (per-pod writes, shared read-only seed), per-pod or off", st.XLACache)
+	}
+	if st.XLACachePublishDelay < 0 {
+		p.addf("storage.xlaCachePublishDelaySeconds %d: must not be negative", st.XLACachePublishDelay)
+	}
+}
+
+func (c *Config) validateAutoscaling(p *problems) {
+	a := c.Profile.Autoscaling
+	if a.MinReplicas < 1 {
+		p.addf("autoscaling.minReplicas %d: must be at least 1", a.MinReplicas)
+	}
+	if a.MaxReplicas < a.MinReplicas {
+		p.addf("autoscaling.maxReplicas %d: must be at least minReplicas %d", a.MaxReplicas, a.MinReplicas)
+	}
+	if len(a.Metrics) == 0 {
+		p.addf("autoscaling.metrics: list at least one {metric, target}; for vLLM {metric: \"vllm:num_requests_waiting\", target: 10}")
+	}
+	seen := map[string]bool{}
+	for i, m := range a.Metrics {
+		key := fmt.Sprintf("autoscaling.metrics[%d]", i)
+		if msg := components.CheckMetric(c.Profile.Engine, m.Metric, m.Target); msg != "" {
+			p.addf("%s: %s", key, msg)
+		}
+		if seen[m.Metric] {
+			p.addf("%s: metric %q is listed twice; keep one target", key, m.Metric)
+		}
+		seen[m.Metric] = true
+		if km, ok := components.LookupMetric(m.Metric); ok && km.Source == components.ServerGauge && len(m.Selector) > 0 {
+			p.addf("%s: selector is for accelerator (External) metrics; %q is read per pod of this server", key, m.Metric)
+		}
+		if km, ok := components.LookupMetric(m.Metric); ok && km.Source != components.ServerGauge && c.Metrics.Adapter == "none" {
+			p.addf("%s: %q is served by the Stackdriver adapter; llmserve:metrics.adapter is none", key, m.Metric)
+		}
+	}
+	validateRules(p, "autoscaling.behavior.scaleUp", a.Behavior.ScaleUp)
+	validateRules(p, "autoscaling.behavior.scaleDown", a.Behavior.ScaleDown)
+
+	// Capacity: every replica is one slice; the HPA must not ask for more than the pool holds.
+	chips := c.ChipsPerReplica()
+	if chips > 0 && a.MaxReplicas >= a.MinReplicas && *c.Pool.MaxNodes >= 1 {
+		if need, have := a.MaxReplicas*chips, *c.Pool.MaxNodes*chips; need > have {
+			p.addf("autoscaling.maxReplicas %d: needs %d TPU chips but llmserve:pool.maxNodes %d holds %d; raise pool.maxNodes to %d or lower maxReplicas",
+				a.MaxReplicas, need, *c.Pool.MaxNodes, have, a.MaxReplicas)
+		}
+		if *c.Pool.MinNodes > a.MaxReplicas {
+			p.addf("llmserve:pool.minNodes %d: more idle slices than maxReplicas %d can ever use; lower pool.minNodes", *c.Pool.MinNodes, a.MaxReplicas)
+		}
+	}
+}
+
+func validateRules(p *problems, key string, r ScalingRules) {
+	if w := *r.StabilizationWindowSeconds; w < 0 || w > 3600 {
+		p.addf("%s.stabilizationWindowSeconds %d: want 0-3600", key, w)
+	}
+	switch r.SelectPolicy {
+	case "Max", "Min", "Disabled":
+	default:
+		p.addf("%s.selectPolicy %q: want Max, Min or Disabled", key, r.SelectPolicy)
+	}
+	for i, pol := range r.Policies {
+		k := fmt.Sprintf("%s.policies[%d]", key, i)
+		if pol.Type != "Pods" && pol.Type != "Percent" {
+			p.addf("%s.type %q: want Pods or Percent", k, pol.Type)
+		}
+		if pol.Value < 1 {
+			p.addf("%s.value %d: must be at least 1", k, pol.Value)
+		}
+		if pol.PeriodSeconds < 1 || pol.PeriodSeconds > 1800 {
+			p.addf("%s.periodSeconds %d: want 1-1800", k, pol.PeriodSeconds)
+		}
+	}
+}

@@ -1,0 +1,106 @@
+#!/usr/bin/env bash
+# Builds the pinned tools the test layers need into a cache outside the repo:
+#   $LLMSERVE_TOOLS/<tool>-<version>/bin/...   (default ~/.cache/llmserve/tools)
+# Each tool is built from the Go module pinned in tools/<tool>/go.mod and is skipped
+# when its directory already holds a finished build (a .done stamp), so a warm run
+# takes seconds. Usage: tools/build.sh [tool ...]   (default: all, in dependency order)
+#
+# Versions: measured to resolve through the Go module proxy reachable here (issue 4).
+set -euo pipefail
+
+here=$(cd "$(dirname "$0")" && pwd)
+cache=${LLMSERVE_TOOLS:-$HOME/.cache/llmserve/tools}
+export GONOSUMDB=${GONOSUMDB:-github.com/pulumi}
+export GOFLAGS=-mod=mod
+
+KUBE_VERSION=v1.33.13
+ETCD_VERSION=v3.5.21
+PULUMI_VERSION=v3.259.0
+PULUMI_K8S_VERSION=4.25.0
+PULUMI_K8S_PROVIDER=github.com/pulumi/pulumi-kubernetes/provider/v4@v4.0.0-20260115033456-f47bc2d6f199
+KWOK_VERSION=v0.8.0
+
+log() { printf '[tools] %s\n' "$*" >&2; }
+
+# done_or_build DIR NAME FUNC: run FUNC DIR unless DIR/.done exists.
+done_or_build() {
+  local dir=$1 name=$2 fn=$3
+  if [ -f "$dir/.done" ]; then
+    log "$name: cached in $dir"
+    return 0
+  fi
+  log "$name: building into $dir"
+  local start=$SECONDS
+  rm -rf "$dir" && mkdir -p "$dir/bin"
+  "$fn" "$dir"
+  touch "$dir/.done"
+  log "$name: built in $((SECONDS - start))s"
+}
+
+build_etcd() {
+  (cd "$here/etcd" && go build -trimpath -o "$1/bin/etcd" go.etcd.io/etcd/server/v3)
+}
+
+build_kube() {
+  local v=${KUBE_VERSION#v} ld
+  # Without these the binaries report v0.0.0-master, which clients and kwokctl reject.
+  ld="-s -w -X k8s.io/component-base/version.gitVersion=$KUBE_VERSION"
+  ld+=" -X k8s.io/component-base/version.gitMajor=${v%%.*}"
+  ld+=" -X k8s.io/component-base/version.gitMinor=$(echo "$v" | cut -d. -f2)"
+  ld+=" -X k8s.io/client-go/pkg/version.gitVersion=$KUBE_VERSION"
+  local b
+  for b in kube-apiserver kube-controller-manager kube-scheduler kubectl; do
+    (cd "$here/kube" && go build -trimpath -ldflags "$ld" -o "$1/bin/$b" "k8s.io/kubernetes/cmd/$b")
+  done
+}
+
+build_pulumi() {
+  # The Automation API parses the CLI's version: an unset one fails it.
+  (cd "$here/pulumi" && go build -trimpath \
+    -ldflags "-s -w -X github.com/pulumi/pulumi/sdk/v3/go/common/version.Version=$PULUMI_VERSION" \
+    -o "$1/bin/pulumi" github.com/pulumi/pulumi/pkg/v3/cmd/pulumi)
+}
+
+build_pulumi_kubernetes() {
+  # The module zip lacks the go:embed schema files; the module's own generate.go makes
+  # them from schema.json. Copy the command into a scratch package of our tools module.
+  local src work
+  src=$(cd "$here/pulumi-kubernetes" && go mod download -json "$PULUMI_K8S_PROVIDER" |
+    sed -n 's/.*"Dir": "\(.*\)",/\1/p')
+  work="$1/src"
+  rm -rf "$work" && mkdir -p "$work/cmd"
+  cp "$here/pulumi-kubernetes/go.mod" "$here/pulumi-kubernetes/go.sum" "$work/"
+  cp "$src"/cmd/pulumi-resource-kubernetes/{main.go,generate.go,schema.json,terraform-mapping.json} "$work/cmd/"
+  chmod -R u+w "$work"
+  (cd "$work/cmd" && VERSION=$PULUMI_K8S_VERSION go run generate.go)
+  rm "$work/cmd/generate.go"
+  (cd "$work" && go build -trimpath \
+    -ldflags "-s -w -X github.com/pulumi/pulumi-kubernetes/provider/v4/pkg/version.Version=$PULUMI_K8S_VERSION" \
+    -o "$1/bin/pulumi-resource-kubernetes" ./cmd)
+  rm -rf "$work"
+}
+
+build_kwok() {
+  local src
+  (cd "$here/kwok" && go build -trimpath -o "$1/bin/kwok" sigs.k8s.io/kwok/cmd/kwok &&
+    go build -trimpath -o "$1/bin/kwokctl" sigs.k8s.io/kwok/cmd/kwokctl)
+  # kwok exits "no stages found" without its stage configs; they ship in the module.
+  src=$(cd "$here/kwok" && go mod download -json "sigs.k8s.io/kwok@$KWOK_VERSION" |
+    sed -n 's/.*"Dir": "\(.*\)",/\1/p')
+  mkdir -p "$1/stages"
+  cp -r "$src/kustomize/stage/node" "$src/kustomize/stage/pod" "$1/stages/"
+  chmod -R u+w "$1/stages"
+}
+
+tools=("$@")
+[ ${#tools[@]} -gt 0 ] || tools=(etcd kube pulumi pulumi-kubernetes kwok)
+for t in "${tools[@]}"; do
+  case $t in
+    etcd) done_or_build "$cache/etcd-$ETCD_VERSION" etcd build_etcd ;;
+    kube) done_or_build "$cache/kube-$KUBE_VERSION" kube build_kube ;;
+    pulumi) done_or_build "$cache/pulumi-$PULUMI_VERSION" pulumi build_pulumi ;;
+    pulumi-kubernetes) done_or_build "$cache/pulumi-kubernetes-v$PULUMI_K8S_VERSION" pulumi-kubernetes build_pulumi_kubernetes ;;
+    kwok) done_or_build "$cache/kwok-$KWOK_VERSION" kwok build_kwok ;;
+    *) echo "tools/build.sh: unknown tool $t (want etcd, kube, pulumi, pulumi-kubernetes, kwok)" >&2; exit 2 ;;
+  esac
+done
