@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Puts the CustomResourceDefinitions the real-apiserver tests install into
+# $LLMSERVE_TOOLS/crds. CI copies them from ../shared/crds (no network there); a user's
+# machine fetches the same file from upstream at a pinned commit. Never committed here.
+set -euo pipefail
+cache=${LLMSERVE_TOOLS:-$HOME/.cache/llmserve/tools}
+dest="$cache/crds"
+mkdir -p "$dest"
+here=$(cd "$(dirname "$0")/.." && pwd)
+
+# GoogleCloudPlatform/prometheus-engine charts/operator/crds/, pinned.
+PROMETHEUS_ENGINE_COMMIT=034a715222b7d8769bf3d8e8de4f38fcb08aa154
+file=monitoring.googleapis.com_podmonitorings.yaml
+
+if [ -s "$dest/$file" ]; then
+  echo "[crds] $file: cached in $dest" >&2
+elif [ -f "$here/../shared/crds/$file" ]; then
+  cp "$here/../shared/crds/$file" "$dest/$file"
+  echo "[crds] $file: copied from ../shared/crds" >&2
+else
+  url="https://raw.githubusercontent.com/GoogleCloudPlatform/prometheus-engine/$PROMETHEUS_ENGINE_COMMIT/charts/operator/crds/$file"
+  curl -fsSL "$url" -o "$dest/$file.tmp" && mv "$dest/$file.tmp" "$dest/$file"
+  echo "[crds] $file: fetched from prometheus-engine@$PROMETHEUS_ENGINE_COMMIT" >&2
+fi
