@@ -18,7 +18,8 @@ type ServingAccountArgs struct {
 	CreateNamespace bool
 	ServiceAccount  string
 	// HFToken, when set, is stored as a Secret named SecretName. Pass a secret output: it
-	// stays encrypted in state and is never printed.
+	// stays encrypted in state and is never printed. SecretName without HFToken refers the
+	// server to a Secret created outside Pulumi.
 	HFToken    pulumi.StringInput
 	SecretName string
 	Labels     map[string]string
@@ -92,8 +93,12 @@ func NewServingAccount(ctx *pulumi.Context, name string, args *ServingAccountArg
 		if err != nil {
 			return nil, fmt.Errorf("serving account %q: hf token secret: %w", name, err)
 		}
-		s.Secret, s.SecretName = sec, args.SecretName
-		outputs["secret"] = pulumi.String(args.SecretName)
+		s.Secret = sec
+	}
+	// A SecretName without a token names a Secret made outside Pulumi (render mode).
+	s.SecretName = args.SecretName
+	if s.SecretName != "" {
+		outputs["secret"] = pulumi.String(s.SecretName)
 	}
 	return s, ctx.RegisterResourceOutputs(s, outputs)
 }

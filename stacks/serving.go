@@ -14,8 +14,19 @@ func deployServing(ctx *pulumi.Context, cfg *Config, kube components.Kube, pool 
 		Kube: kube, Namespace: sv.Namespace, CreateNamespace: *sv.CreateNamespace,
 		ServiceAccount: sv.ServiceAccount, Labels: map[string]string{components.LabelName: name},
 	}
-	if cfg.HasHFToken {
-		acctArgs.HFToken, acctArgs.SecretName = cfg.HFToken, name+"-hf-token"
+	secretName := name + "-hf-token"
+	switch {
+	case cfg.RenderDir != "":
+		// Rendered manifests are files a GitOps tool commits: a token would sit there in
+		// plain base64. Leave the Secret out and say how to create it.
+		_ = ctx.Log.Info(fmt.Sprintf("render: the Hugging Face token Secret is not written to %s; create it in the cluster with\n"+
+			"  kubectl -n %s create secret generic %s --from-literal=%s=$HF_TOKEN",
+			cfg.RenderDir, sv.Namespace, secretName, components.HFTokenKey), nil)
+	case cfg.HasHFToken:
+		acctArgs.HFToken = cfg.HFToken
+	}
+	if cfg.HasHFToken || cfg.RenderDir != "" {
+		acctArgs.SecretName = secretName
 	}
 	acct, err := components.NewServingAccount(ctx, name+"-account", acctArgs)
 	if err != nil {
