@@ -1,0 +1,224 @@
+package tests
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+type m = map[string]any
+
+// invalidCase mutates the dev stack's config; the program must fail with exactly want
+// (one line of the joined error) and register nothing.
+type invalidCase struct {
+	name string
+	cfg  configFn
+	want string
+}
+
+func set(key string, v any) configFn {
+	return func(c stackConfig) stackConfig { return c.with(key, v) }
+}
+
+func over(v m) configFn { return set("llmserve:overrides", v) }
+
+var invalidCases = []invalidCase{
+	// GCP and cluster
+	{"no project", func(c stackConfig) stackConfig { return c.without("gcp:project") },
+		"gcp:project: required; set it with `pulumi config set gcp:project <project-id>`"},
+	{"bad project id", set("gcp:project", "My_Project"),
+		`gcp:project "My_Project": not a project ID (6-30 lowercase letters, digits and hyphens, starting with a letter)`},
+	{"bad project number", set("llmserve:projectNumber", "abc"),
+		`llmserve:projectNumber "abc": want the numeric project number (gcloud projects describe PROJECT --format='value(projectNumber)')`},
+	{"no gcp without existing", set("llmserve:gcpResources", "false"),
+		`llmserve:gcpResources false: needs llmserve:cluster.mode existing (mode "standard" creates a GKE cluster)`},
+	{"gcpResources not bool", set("llmserve:gcpResources", "nope"),
+		`llmserve:gcpResources: "nope" is not a boolean; want true or false`},
+	{"no region", func(c stackConfig) stackConfig { return c.without("gcp:region") },
+		"llmserve:cluster.location: required for mode standard; set gcp:region or llmserve:cluster.location"},
+	{"bad mode", set("llmserve:cluster", m{"mode": "gke"}),
+		`llmserve:cluster.mode "gke": want one of standard, autopilot, existing`},
+	{"autopilot zonal", set("llmserve:cluster", m{"mode": "autopilot", "location": "us-central1-b"}),
+		`llmserve:cluster.location "us-central1-b": Autopilot clusters are regional; use a region such as "us-central1"`},
+	{"bad cluster name", set("llmserve:cluster", m{"name": "LLM_dev"}),
+		`llmserve:cluster.name "LLM_dev": want 1-40 lowercase letters, digits and hyphens, starting with a letter`},
+	{"bad release channel", set("llmserve:cluster", m{"releaseChannel": "fast"}),
+		`llmserve:cluster.releaseChannel "fast": want one of RAPID, REGULAR, STABLE, EXTENDED, UNSPECIFIED`},
+	{"zone outside region", set("llmserve:cluster", m{"zones": []string{"europe-west4-a"}}),
+		`llmserve:cluster.zones[0] "europe-west4-a": not a zone of us-central1; use us-central1-<letter>`},
+	{"system pool bounds", set("llmserve:cluster", m{"systemPool": m{"minNodes": 3, "maxNodes": 1}}),
+		"llmserve:cluster.systemPool: minNodes 3 and maxNodes 1: want 0 <= minNodes <= maxNodes"},
+	{"unknown cluster field", set("llmserve:cluster", m{"nmae": "x"}),
+		"llmserve:cluster: field nmae not found"},
+	{"cluster not an object", set("llmserve:cluster", "standard"),
+		`llmserve:cluster: want an object, got "standard"`},
+	// Accelerator pool
+	{"pool in autopilot", set("llmserve:cluster", m{"mode": "autopilot"}).andThen(set("llmserve:pool", m{"create": true})),
+		"llmserve:pool.create: Autopilot provisions TPU nodes from the pod's node selector; remove pool.create or use cluster.mode standard"},
+	{"pool bounds", set("llmserve:pool", m{"minNodes": 2, "maxNodes": 1}),
+		"llmserve:pool: minNodes 2 and maxNodes 1: want 0 <= minNodes <= maxNodes and maxNodes >= 1"},
+	{"location policy", set("llmserve:pool", m{"locationPolicy": "FAST"}),
+		`llmserve:pool.locationPolicy "FAST": want ANY or BALANCED`},
+	{"spot and reservation", set("llmserve:pool", m{"spot": true, "reservation": "r1"}),
+		`llmserve:pool: spot and reservation "r1" exclude each other; choose one`},
+	{"tiny disk", set("llmserve:pool", m{"diskSizeGb": 5}),
+		"llmserve:pool.diskSizeGb 5: want at least 10"},
+	{"capacity", set("llmserve:pool", m{"maxNodes": 1}),
+		"autoscaling.maxReplicas 2: needs 2 TPU chips but llmserve:pool.maxNodes 1 holds 1; raise pool.maxNodes to 2 or lower maxReplicas"},
+	{"capacity 70b", set("llmserve:model", "llama-3.1-70b").andThen(set("llmserve:overrides", m{"autoscaling": m{"maxReplicas": 3}})).andThen(set("llmserve:pool", m{"maxNodes": 2})),
+		"autoscaling.maxReplicas 3: needs 24 TPU chips but llmserve:pool.maxNodes 2 holds 16; raise pool.maxNodes to 3 or lower maxReplicas"},
+	{"idle slices", set("llmserve:pool", m{"minNodes": 3, "maxNodes": 3}),
+		"llmserve:pool.minNodes 3: more idle slices than maxReplicas 2 can ever use; lower pool.minNodes"},
+	// Model store
+	{"bad bucket", set("llmserve:modelStore", m{"bucket": "Google-Weights"}),
+		`llmserve:modelStore.bucket "Google-Weights": not a valid bucket name (3-63 lowercase letters, digits, '-', '_' and '.', no "goog" prefix); set llmserve:modelStore.bucket`},
+	{"bucket required without gcp", set("llmserve:cluster", m{"mode": "existing"}).andThen(set("llmserve:gcpResources", "false")),
+		"llmserve:modelStore.bucket: required when llmserve:gcpResources is false; name the bucket that already exists"},
+	{"storage class", set("llmserve:modelStore", m{"storageClass": "HOT"}),
+		`llmserve:modelStore.storageClass "HOT": want STANDARD (weights are read on every start), NEARLINE, COLDLINE or ARCHIVE`},
+	// Serving
+	{"bad namespace", set("llmserve:serving", m{"namespace": "LLM"}),
+		`llmserve:serving.namespace "LLM": not a DNS-1123 label (lowercase letters, digits and '-', at most 63)`},
+	{"bad ksa", set("llmserve:serving", m{"serviceAccount": "my_sa"}),
+		`llmserve:serving.serviceAccount "my_sa": not a DNS-1123 label (lowercase letters, digits and '-', at most 63)`},
+	{"public without consent", set("llmserve:serving", m{"exposure": "public"}),
+		"llmserve:serving.exposure public: puts an unauthenticated LLM on a public IP; set serving.allowPublic: true to mean it, or use internal"},
+	{"bad exposure", set("llmserve:serving", m{"exposure": "external"}),
+		`llmserve:serving.exposure "external": want cluster (ClusterIP), internal (internal load balancer) or public`},
+	{"no hf token", func(c stackConfig) stackConfig { return c.without("llmserve:hfToken") },
+		"llmserve:hfToken: required to download meta-llama/Llama-3.1-8B-Instruct from Hugging Face; set it with `pulumi config set --secret llmserve:hfToken <token>`"},
+	// Metrics
+	{"bad adapter", set("llmserve:metrics", m{"adapter": "keda"}),
+		`llmserve:metrics.adapter "keda": want stackdriver or none`},
+	{"install none", set("llmserve:metrics", m{"adapter": "none", "installAdapter": true}),
+		"llmserve:metrics.installAdapter: adapter is none; remove installAdapter or choose an adapter"},
+	{"adapter latest", set("llmserve:metrics", m{"adapterImage": "gcr.io/gke-release/custom-metrics-stackdriver-adapter"}),
+		`llmserve:metrics.adapterImage "gcr.io/gke-release/custom-metrics-stackdriver-adapter": pin a version tag or digest`},
+	{"scrape interval syntax", set("llmserve:metrics", m{"scrapeInterval": "5 seconds"}),
+		`llmserve:metrics.scrapeInterval "5 seconds": not a Prometheus duration such as 5s or 1m`},
+	{"scrape interval too fast", set("llmserve:metrics", m{"scrapeInterval": "1s"}),
+		`llmserve:metrics.scrapeInterval "1s": Managed Prometheus scrapes server metrics every 5s at most; use 5s or more`},
+	// Profile and overrides
+	{"unknown profile", set("llmserve:model", "llama-9"),
+		`llmserve:model "llama-9": no such profile; want one of gemma-7b, llama-3.1-70b, llama-3.1-8b, qwen2.5-32b`},
+	{"override typo", over(m{"server": m{"maxNumSeq": 4}}),
+		`llmserve:overrides over profile "llama-3.1-8b": field maxNumSeq not found (fields are those of stacks/models/*.yaml)`},
+	{"bad engine", over(m{"engine": "tgi"}),
+		`engine "tgi": want vllm or jetstream`},
+	{"latest image", over(m{"image": "vllm/vllm-tpu:latest"}),
+		`image "vllm/vllm-tpu:latest": pin a version tag or digest (not latest), so every replica runs the same server`},
+	{"untagged image", over(m{"image": "vllm/vllm-tpu"}),
+		`image "vllm/vllm-tpu": pin a version tag or digest (not latest), so every replica runs the same server`},
+	{"gpu accelerator", over(m{"accelerator": m{"type": "nvidia-l4"}}),
+		`accelerator.type "nvidia-l4": want tpu-v6e`},
+	{"bad topology", over(m{"accelerator": m{"topology": "2x3"}}),
+		`accelerator.topology "2x3": want one of 1x1, 2x2, 2x4 (single-host TPU v6e slices)`},
+	{"tp mismatch", over(m{"accelerator": m{"topology": "2x4"}}),
+		"server.tensorParallelSize 1: must equal the 8 chips of a 2x4 slice"},
+	{"bad port", over(m{"server": m{"port": 70000}}),
+		"server.port 70000: want 1-65535"},
+	{"bad dtype", over(m{"dtype": "fp4"}),
+		`dtype "fp4": want bfloat16, float16, float32, int8 or fp8`},
+	{"zero seqs", over(m{"server": m{"maxNumSeqs": 0}}),
+		"server.maxNumSeqs 0: must be at least 1"},
+	{"batched below seqs", over(m{"server": m{"maxNumBatchedTokens": 32}}),
+		"server.maxNumBatchedTokens 32: vLLM needs at least maxNumSeqs (64)"},
+	{"extra arg owned", over(m{"server": m{"extraArgs": []string{"--max-model-len=8192"}}}),
+		`server.extraArgs[0] "--max-model-len=8192": llmserve sets --max-model-len from the profile; set the profile field instead`},
+	{"bad memory", over(m{"server": m{"memory": "lots"}}),
+		`server.memory "lots": not a Kubernetes quantity such as 500m, 4Gi or 0`},
+	{"jetstream checkpoint", set("llmserve:model", "gemma-7b").andThen(over(m{"jetstream": m{"checkpointPath": "gs://b/ckpt"}})),
+		`jetstream.checkpointPath "gs://b/ckpt": want the checkpoint's path inside the model bucket, such as final/unscanned/gemma_7b-it/0/checkpoints/0/items`},
+	{"jetstream lengths", set("llmserve:model", "gemma-7b").andThen(over(m{"jetstream": m{"maxTargetLength": 512}})),
+		"jetstream.maxTargetLength 512: must exceed maxPrefillPredictLength 1024 (> 0): the target includes the prompt"},
+	{"jetstream metrics port", set("llmserve:model", "gemma-7b").andThen(over(m{"jetstream": m{"metricsPort": 9000}})),
+		"jetstream.metricsPort 9000: want a free port other than 8000 (HTTP) and 9000 (gRPC)"},
+	{"mount path", over(m{"storage": m{"mountPath": "data"}}),
+		`storage.mountPath "data": want an absolute directory such as /data`},
+	{"mount option comma", over(m{"storage": m{"mountOptions": []string{"implicit-dirs,only-dir=x"}}}),
+		`storage.mountOptions[0] "implicit-dirs,only-dir=x": one option per list item, without commas or spaces`},
+	{"forbidden mount option", over(m{"storage": m{"mountOptions": []string{"temp-dir=/tmp"}}}),
+		`storage.mountOptions[0] "temp-dir=/tmp": the GCS FUSE CSI driver does not allow temp-dir`},
+	{"medium typo", over(m{"storage": m{"fileCacheMedium": "Memroy"}}),
+		`storage.fileCacheMedium "Memroy": want Memory (RAM; TPU nodes have no local SSD) or Disk`},
+	{"xla cache mode", over(m{"storage": m{"xlaCache": "global"}}),
+		`storage.xlaCache "global": want shared (per-pod writes, shared read-only seed), per-pod or off`},
+	{"sidecar limit", over(m{"storage": m{"sidecarMemoryLimit": "-1Gi"}}),
+		`storage.sidecarMemoryLimit "-1Gi": must be greater than 0`},
+	{"startup too short", over(m{"probes": m{"startupTimeoutSeconds": 30}}),
+		"probes.startupTimeoutSeconds 30: loading a model takes minutes; want at least 60"},
+	// Autoscaling
+	{"min replicas", over(m{"autoscaling": m{"minReplicas": 0}}),
+		"autoscaling.minReplicas 0: must be at least 1"},
+	{"max below min", over(m{"autoscaling": m{"minReplicas": 3, "maxReplicas": 2}}),
+		"autoscaling.maxReplicas 2: must be at least minReplicas 3"},
+	{"no metrics", over(m{"autoscaling": m{"metrics": []any{}}}),
+		`autoscaling.metrics: list at least one {metric, target}; for vLLM {metric: "vllm:num_requests_waiting", target: 10}`},
+	{"removed vllm metric", over(m{"autoscaling": m{"metrics": []m{{"metric": "vllm:gpu_cache_usage_perc", "target": 0.8}}}}),
+		`autoscaling.metrics[0]: "vllm:gpu_cache_usage_perc" was removed from vLLM (deprecated in 0.9, removed in vllm-project/vllm#29330); use "vllm:kv_cache_usage_perc"`},
+	{"unknown metric", over(m{"autoscaling": m{"metrics": []m{{"metric": "vllm:queue", "target": 3}}}}),
+		`autoscaling.metrics[0]: unknown metric "vllm:queue"; want one of kubernetes.io|node|accelerator|memory_used, vllm:kv_cache_usage_perc, vllm:num_requests_running, vllm:num_requests_waiting`},
+	{"jetstream metric on vllm", over(m{"autoscaling": m{"metrics": []m{{"metric": "jetstream_prefill_backlog_size", "target": 3}}}}),
+		`autoscaling.metrics[0]: metric "jetstream_prefill_backlog_size" is not exported by engine "vllm"; want one of kubernetes.io|node|accelerator|memory_used, vllm:kv_cache_usage_perc, vllm:num_requests_running, vllm:num_requests_waiting`},
+	{"fraction target", over(m{"autoscaling": m{"metrics": []m{{"metric": "vllm:kv_cache_usage_perc", "target": 80}}}}),
+		`autoscaling.metrics[0]: target 80 for "vllm:kv_cache_usage_perc" is out of range: the metric is a 0..1 fraction, so write 80% as 0.8`},
+	{"jetstream slots fraction", set("llmserve:model", "gemma-7b").andThen(over(m{"autoscaling": m{"metrics": []m{{"metric": "jetstream_slots_used_percentage", "target": 75}}}})),
+		`autoscaling.metrics[0]: target 75 for "jetstream_slots_used_percentage" is out of range: the metric is a 0..1 fraction, so write 75% as 0.75`},
+	{"zero target", over(m{"autoscaling": m{"metrics": []m{{"metric": "vllm:num_requests_waiting", "target": 0}}}}),
+		`autoscaling.metrics[0]: target 0 for "vllm:num_requests_waiting" must be greater than 0`},
+	{"duplicate metric", over(m{"autoscaling": m{"metrics": []m{{"metric": "vllm:num_requests_waiting", "target": 5}, {"metric": "vllm:num_requests_waiting", "target": 9}}}}),
+		`autoscaling.metrics[1]: metric "vllm:num_requests_waiting" is listed twice; keep one target`},
+	{"selector on pods metric", over(m{"autoscaling": m{"metrics": []m{{"metric": "vllm:num_requests_waiting", "target": 5, "selector": m{"a": "b"}}}}}),
+		`autoscaling.metrics[0]: selector is for accelerator (External) metrics; "vllm:num_requests_waiting" is read per pod of this server`},
+	{"external without adapter", set("llmserve:metrics", m{"adapter": "none"}).andThen(over(m{"autoscaling": m{"metrics": []m{{"metric": "kubernetes.io|node|accelerator|memory_used", "target": 20e9}}}})),
+		`autoscaling.metrics[0]: "kubernetes.io|node|accelerator|memory_used" is served by the Stackdriver adapter; llmserve:metrics.adapter is none`},
+	{"policy type", over(m{"autoscaling": m{"behavior": m{"scaleUp": m{"policies": []m{{"type": "Replicas", "value": 1, "periodSeconds": 15}}}}}}),
+		`autoscaling.behavior.scaleUp.policies[0].type "Replicas": want Pods or Percent`},
+	{"policy period", over(m{"autoscaling": m{"behavior": m{"scaleDown": m{"policies": []m{{"type": "Pods", "value": 1, "periodSeconds": 3600}}}}}}),
+		"autoscaling.behavior.scaleDown.policies[0].periodSeconds 3600: want 1-1800"},
+	{"stabilization window", over(m{"autoscaling": m{"behavior": m{"scaleDown": m{"stabilizationWindowSeconds": 7200}}}}),
+		"autoscaling.behavior.scaleDown.stabilizationWindowSeconds 7200: want 0-3600"},
+	{"select policy", over(m{"autoscaling": m{"behavior": m{"scaleUp": m{"selectPolicy": "Fastest"}}}}),
+		`autoscaling.behavior.scaleUp.selectPolicy "Fastest": want Max, Min or Disabled`},
+}
+
+// andThen chains two config mutations.
+func (f configFn) andThen(g configFn) configFn {
+	return func(c stackConfig) stackConfig { return g(f(c)) }
+}
+
+type configFn func(stackConfig) stackConfig
+
+func TestInvalidConfig(t *testing.T) {
+	require.GreaterOrEqual(t, len(invalidCases), 45)
+	seen := map[string]bool{}
+	for _, tc := range invalidCases {
+		require.False(t, seen[tc.name], "duplicate case name %q", tc.name)
+		seen[tc.name] = true
+		t.Run(tc.name, func(t *testing.T) {
+			rec, err := run(t, "dev", tc.cfg(devConfig(t)))
+			require.Error(t, err)
+			lines := strings.Split(err.Error(), "\n")
+			assert.Contains(t, lines, tc.want, "every line:\n%s", err)
+			assert.Empty(t, rec.res, "nothing may be registered when the config is invalid")
+		})
+	}
+}
+
+// TestAllProblemsAtOnce: Validate collects every problem instead of stopping at the first.
+func TestAllProblemsAtOnce(t *testing.T) {
+	cfg := devConfig(t).
+		with("llmserve:cluster", m{"mode": "gke", "releaseChannel": "fast"}).
+		with("llmserve:serving", m{"exposure": "external"}).
+		with("llmserve:overrides", m{"autoscaling": m{"minReplicas": 0}})
+	_, err := run(t, "dev", cfg)
+	require.Error(t, err)
+	for _, want := range []string{
+		`llmserve:cluster.mode "gke"`, `llmserve:cluster.releaseChannel "fast"`,
+		`llmserve:serving.exposure "external"`, "autoscaling.minReplicas 0",
+	} {
+		assert.Contains(t, err.Error(), want)
+	}
+}
