@@ -83,23 +83,24 @@ func (x XLACacheArgs) mount() corev1.VolumeMountArray {
 	return corev1.VolumeMountArray{corev1.VolumeMountArgs{Name: pulumi.String(XLACacheVolume), MountPath: pulumi.String(XLACacheDir)}}
 }
 
-// RestoreScript copies the first complete published cache into the pod-local directory.
+// RestoreScript copies the first complete published cache into the pod-local directory
+// $XLA_CACHE_DIR.
 func (x XLACacheArgs) RestoreScript(mountPath string) string {
 	return fmt.Sprintf(`set -eu
 src=%q
 for d in $(ls -1d "$src"/*/ 2>/dev/null | sort); do
   if [ -f "$d.complete" ]; then
-    cp -R "$d." %s/ && rm -f %s/.complete
+    cp -R "$d." "$XLA_CACHE_DIR/" && rm -f "$XLA_CACHE_DIR/.complete"
     echo "xla cache: restored from $d"
     exit 0
   fi
 done
 echo "xla cache: nothing published under $src yet; this pod compiles"
-`, x.sharedDir(mountPath), XLACacheDir, XLACacheDir)
+`, x.sharedDir(mountPath))
 }
 
 // PublishScript waits for the server to be healthy, then publishes this pod's cache under
-// its own name unless a complete cache is already there. It never writes another pod's
+// its own name ($POD_NAME) unless a complete cache is already there. It never writes another pod's
 // directory, and readers ignore a directory until its .complete marker exists.
 func (x XLACacheArgs) PublishScript(mountPath, healthURL string) string {
 	return fmt.Sprintf(`set -eu
@@ -110,12 +111,12 @@ if ls "$dst"/*/.complete >/dev/null 2>&1; then
   echo "xla cache: already published under $dst"
 else
   mkdir -p "$dst/$POD_NAME"
-  cp -R %s/. "$dst/$POD_NAME/"
+  cp -R "$XLA_CACHE_DIR/." "$dst/$POD_NAME/"
   touch "$dst/$POD_NAME/.complete"
   echo "xla cache: published to $dst/$POD_NAME"
 fi
 exec sleep infinity
-`, x.sharedDir(mountPath), healthURL, x.PublishDelaySeconds, XLACacheDir)
+`, x.sharedDir(mountPath), healthURL, x.PublishDelaySeconds)
 }
 
 // initContainers returns the restore step and the publishing native sidecar (an init
@@ -127,6 +128,7 @@ func (x XLACacheArgs) initContainers(image, mountPath, healthURL string) corev1.
 	bucketRO := corev1.VolumeMountArgs{Name: pulumi.String(ModelVolume), MountPath: pulumi.String(mountPath), ReadOnly: pulumi.Bool(true)}
 	bucketRW := corev1.VolumeMountArgs{Name: pulumi.String(ModelVolume), MountPath: pulumi.String(mountPath)}
 	local := corev1.VolumeMountArgs{Name: pulumi.String(XLACacheVolume), MountPath: pulumi.String(XLACacheDir)}
+	cacheDir := corev1.EnvVarArgs{Name: pulumi.String("XLA_CACHE_DIR"), Value: pulumi.String(XLACacheDir)}
 	small := &corev1.ResourceRequirementsArgs{
 		Requests: pulumi.StringMap{"cpu": pulumi.String("10m"), "memory": pulumi.String("64Mi")},
 	}
@@ -135,6 +137,7 @@ func (x XLACacheArgs) initContainers(image, mountPath, healthURL string) corev1.
 			Name:         pulumi.String("xla-cache-restore"),
 			Image:        pulumi.String(image),
 			Command:      pulumi.ToStringArray([]string{"sh", "-c", x.RestoreScript(mountPath)}),
+			Env:          corev1.EnvVarArray{cacheDir},
 			VolumeMounts: corev1.VolumeMountArray{bucketRO, local},
 			Resources:    small,
 		},
@@ -143,7 +146,7 @@ func (x XLACacheArgs) initContainers(image, mountPath, healthURL string) corev1.
 			Image:         pulumi.String(image),
 			RestartPolicy: pulumi.String("Always"),
 			Command:       pulumi.ToStringArray([]string{"sh", "-c", x.PublishScript(mountPath, healthURL)}),
-			Env: corev1.EnvVarArray{corev1.EnvVarArgs{
+			Env: corev1.EnvVarArray{cacheDir, corev1.EnvVarArgs{
 				Name:      pulumi.String("POD_NAME"),
 				ValueFrom: &corev1.EnvVarSourceArgs{FieldRef: &corev1.ObjectFieldSelectorArgs{FieldPath: pulumi.String("metadata.name")}},
 			}},

@@ -108,8 +108,8 @@ func (c *Config) applyProfileDefaults() {
 	def(&st.SidecarStorageLimit, "0")
 	def(&st.XLACache, "shared")
 	def(&st.XLACacheLocalSize, "20Gi")
-	if st.XLACachePublishDelay == 0 {
-		st.XLACachePublishDelay = 60
+	if st.XLACachePublishDelay == nil {
+		st.XLACachePublishDelay = intPtr(60)
 	}
 	if p.Probes.PeriodSeconds == 0 {
 		p.Probes.PeriodSeconds = 10

@@ -75,7 +75,7 @@ type StorageSpec struct {
 	SharedMemorySize     string `yaml:"sharedMemorySize"`
 	XLACache             string `yaml:"xlaCache"` // shared | per-pod | off
 	XLACacheLocalSize    string `yaml:"xlaCacheLocalSize"`
-	XLACachePublishDelay int    `yaml:"xlaCachePublishDelaySeconds"`
+	XLACachePublishDelay *int   `yaml:"xlaCachePublishDelaySeconds"`
 }
 
 // ProbeSpec sizes the probes. A 70B model takes many minutes to download and compile,

@@ -56,7 +56,7 @@ func deployServing(ctx *pulumi.Context, cfg *Config, kube components.Kube, pool 
 		},
 		SharedMemorySize: st.SharedMemorySize,
 		XLACache: components.XLACacheArgs{
-			Mode: st.XLACache, LocalSize: st.XLACacheLocalSize, PublishDelaySeconds: st.XLACachePublishDelay,
+			Mode: st.XLACache, LocalSize: st.XLACacheLocalSize, PublishDelaySeconds: *st.XLACachePublishDelay,
 			Key: components.XLACacheKey(name, p.Image, p.Model, p.Accelerator.Topology,
 				fmt.Sprint(p.Server.TensorParallelSize, p.Server.MaxModelLen, p.Server.MaxNumSeqs, p.Server.MaxNumBatchedTokens),
 				fmt.Sprint(p.JetStream.PerDeviceBatchSize, p.JetStream.MaxPrefillPredictLength, p.JetStream.MaxTargetLength)),

@@ -137,8 +137,8 @@ func (c *Config) validateStorage(p *problems) {
 	default:
 		p.addf("storage.xlaCache %q: want shared (per-pod writes, shared read-only seed), per-pod or off", st.XLACache)
 	}
-	if st.XLACachePublishDelay < 0 {
-		p.addf("storage.xlaCachePublishDelaySeconds %d: must not be negative", st.XLACachePublishDelay)
+	if *st.XLACachePublishDelay < 0 {
+		p.addf("storage.xlaCachePublishDelaySeconds %d: must not be negative", *st.XLACachePublishDelay)
 	}
 }
 
