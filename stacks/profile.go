@@ -19,14 +19,16 @@ type Profile struct {
 	Model  string `yaml:"model"`  // Hugging Face model id
 	Image  string `yaml:"image"`  // server image
 	// ParamsBillions and DType size the weights for the memory check.
-	ParamsBillions float64         `yaml:"paramsBillions"`
-	DType          string          `yaml:"dtype"`
-	Accelerator    AcceleratorSpec `yaml:"accelerator"`
-	Server         ServerSpec      `yaml:"server"`
-	JetStream      JetStreamSpec   `yaml:"jetstream"`
-	Storage        StorageSpec     `yaml:"storage"`
-	Probes         ProbeSpec       `yaml:"probes"`
-	Autoscaling    AutoscalingSpec `yaml:"autoscaling"`
+	ParamsBillions float64 `yaml:"paramsBillions"`
+	DType          string  `yaml:"dtype"`
+	// KVCacheHeadroom is the share of the weights' size kept free for the KV cache.
+	KVCacheHeadroom *float64        `yaml:"kvCacheHeadroom"`
+	Accelerator     AcceleratorSpec `yaml:"accelerator"`
+	Server          ServerSpec      `yaml:"server"`
+	JetStream       JetStreamSpec   `yaml:"jetstream"`
+	Storage         StorageSpec     `yaml:"storage"`
+	Probes          ProbeSpec       `yaml:"probes"`
+	Autoscaling     AutoscalingSpec `yaml:"autoscaling"`
 }
 
 // AcceleratorSpec is the slice shape one replica runs on.

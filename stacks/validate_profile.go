@@ -44,6 +44,7 @@ func (c *Config) validateProfile(p *problems) {
 	default:
 		p.addf("dtype %q: want bfloat16, float16, float32, int8 or fp8", pr.DType)
 	}
+	c.validateSizing(p)
 	if pr.Engine == components.EngineVLLM {
 		c.validateVLLM(p)
 	}

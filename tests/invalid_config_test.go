@@ -149,6 +149,17 @@ var invalidCases = []invalidCase{
 		`storage.sidecarMemoryLimit "-1Gi": must be greater than 0`},
 	{"startup too short", over(m{"probes": m{"startupTimeoutSeconds": 30}}),
 		"probes.startupTimeoutSeconds 30: loading a model takes minutes; want at least 60"},
+	// Sizing: weights plus KV-cache headroom must fit the slice's HBM (32 GB per v6e chip).
+	{"70b on 2x2", set("llmserve:model", "llama-3.1-70b").andThen(over(m{"accelerator": m{"topology": "2x2"}, "server": m{"tensorParallelSize": 4}})),
+		`accelerator.topology "2x2": llama-3.1-70b needs 169 GB (141 GB of bfloat16 weights + 20% KV-cache headroom) but a 2x2 slice has 128 GB of HBM; needs 2x4`},
+	{"8b float32 on 1x1", over(m{"dtype": "float32"}),
+		`accelerator.topology "1x1": llama-3.1-8b needs 38 GB (32 GB of float32 weights + 20% KV-cache headroom) but a 1x1 slice has 32 GB of HBM; needs 2x2`},
+	{"405b fits nowhere", set("llmserve:model", "llama-3.1-70b").andThen(over(m{"paramsBillions": 405})),
+		`accelerator.topology "2x4": llama-3.1-70b needs 972 GB (810 GB of bfloat16 weights + 20% KV-cache headroom) but a 2x4 slice has 256 GB of HBM; no single-host v6e slice holds it; quantize (dtype int8/fp8) or pick a smaller model`},
+	{"no params", over(m{"paramsBillions": 0}),
+		"paramsBillions 0: required, the model's size in billions of parameters (sizes the memory check)"},
+	{"bad headroom", over(m{"kvCacheHeadroom": -0.5}),
+		"kvCacheHeadroom -0.5: want a share of the weights' size between 0 and 4 (default 0.2)"},
 	// Autoscaling
 	{"min replicas", over(m{"autoscaling": m{"minReplicas": 0}}),
 		"autoscaling.minReplicas 0: must be at least 1"},
