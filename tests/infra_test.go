@@ -216,3 +216,19 @@ func TestKubernetesResourcesUseExplicitProvider(t *testing.T) {
 	}
 	assert.Greater(t, n, 10)
 }
+
+func TestProdStackFile(t *testing.T) {
+	cfg := loadStackFile(t, "Pulumi.prod.yaml").withSecret("llmserve:hfToken", testToken)
+	rec := mustRun(t, "prod", cfg)
+	c := in(rec.one(t, tCluster))
+	assert.Equal(t, true, c["deletionProtection"])
+	assert.Equal(t, "STABLE", dig(t, c, "releaseChannel.channel"))
+	tpu := in(rec.named(t, tNodePool, "tpu-pool"))
+	assert.Equal(t, "ct6e-standard-8t", dig(t, tpu, "nodeConfig.machineType"))
+	assert.Equal(t, 5.0, dig(t, tpu, "autoscaling.totalMaxNodeCount"))
+	assert.Equal(t, "SPECIFIC_RESERVATION", dig(t, tpu, "nodeConfig.reservationAffinity.consumeReservationType"))
+	hpa := in(rec.one(t, tHPA))
+	assert.Len(t, dig(t, hpa, "spec.metrics"), 2)
+	// 5 slices for at most 4 replicas: a rolling update may surge into the spare one.
+	assert.Equal(t, 1.0, dig(t, server(t, rec), "spec.strategy.rollingUpdate.maxSurge"))
+}
