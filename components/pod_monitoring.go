@@ -86,7 +86,10 @@ func NewPodMonitoring(ctx *pulumi.Context, name string, args *PodMonitoringArgs,
 	if err := ctx.RegisterComponentResource(TypePodMonitoring, name, pm, opts...); err != nil {
 		return nil, err
 	}
-	endpoint := pulumi.Map{"port": portValue(args.Port), "path": pulumi.String(args.Path), "interval": pulumi.String(args.Interval)}
+	endpoint := pulumi.Map{"port": portValue(args.Port), "interval": pulumi.String(args.Interval)}
+	if args.Path != "" { // the CRD defaults it to /metrics
+		endpoint["path"] = pulumi.String(args.Path)
+	}
 	if args.Timeout != "" {
 		endpoint["timeout"] = pulumi.String(args.Timeout)
 	}
