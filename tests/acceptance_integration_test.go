@@ -4,6 +4,8 @@ package tests
 
 import (
 	"context"
+	"maps"
+	"slices"
 	"strings"
 	"testing"
 
@@ -31,7 +33,8 @@ func kubeClient(t *testing.T) client.Client {
 }
 
 // dryRunApply asks the server to validate obj as `kubectl apply --server-side
-// --dry-run=server` would, the same request the Pulumi provider makes with SSA.
+// --dry-run=server` would: the Pulumi Kubernetes provider v4 applies server-side by
+// default, so this is the request it makes, minus persisting the result.
 func dryRunApply(ctx context.Context, c client.Client, obj *unstructured.Unstructured) error {
 	// Apply writes the server's answer back into the object: keep the caller's intact.
 	ac := client.ApplyConfigurationFromUnstructured(obj.DeepCopy())
@@ -64,8 +67,8 @@ func ensureNamespaces(t *testing.T, c client.Client, objs []*unstructured.Unstru
 	}
 }
 
-// describe names an object for failure messages: Kind namespace/name.
-func describe(o *unstructured.Unstructured) string {
+// kubeRef names an object for failure messages: Kind namespace/name.
+func kubeRef(o *unstructured.Unstructured) string {
 	if o.GetNamespace() == "" {
 		return o.GetKind() + " " + o.GetName()
 	}
@@ -82,12 +85,10 @@ type namedConfig struct {
 // cluster mode, each model profile and skipAwait. A slice keeps the order stable.
 func acceptanceConfigs(t *testing.T) []namedConfig {
 	out := []namedConfig{{"dev", devConfig(t)}}
-	for _, mode := range []string{"standard", "autopilot", "existing", "existing-no-gcp"} {
-		cfg, ok := modeConfigs(t)[mode]
-		require.True(t, ok, "modeConfigs has no %s", mode)
-		out = append(out, namedConfig{"mode-" + mode, cfg})
+	modes := modeConfigs(t)
+	for _, mode := range slices.Sorted(maps.Keys(modes)) {
+		out = append(out, namedConfig{"mode-" + mode, modes[mode]})
 	}
-	require.Len(t, modeConfigs(t), 4, "a new cluster mode: add it above")
 	for _, p := range stacks.ProfileNames() {
 		// The dev overrides are sized for llama-3.1-8b; each profile stands on its own.
 		out = append(out, namedConfig{"profile-" + p, devConfig(t).with("llmserve:model", p).without("llmserve:overrides")})
@@ -96,6 +97,8 @@ func acceptanceConfigs(t *testing.T) []namedConfig {
 	return out
 }
 
+// TestAcceptanceEveryObject sends every Kubernetes object of every stack shape to the
+// apiserver; each must be accepted as it is, with no field the server rejects.
 func TestAcceptanceEveryObject(t *testing.T) {
 	c := kubeClient(t)
 	for _, tc := range acceptanceConfigs(t) {
@@ -106,7 +109,7 @@ func TestAcceptanceEveryObject(t *testing.T) {
 			accepted := 0
 			for _, o := range objs {
 				if err := dryRunApply(context.Background(), c, o); err != nil {
-					t.Errorf("%s: rejected by the apiserver: %v", describe(o), err)
+					t.Errorf("%s: rejected by the apiserver: %v", kubeRef(o), err)
 					continue
 				}
 				accepted++
@@ -231,8 +234,8 @@ func TestAcceptanceRejectsBadVariants(t *testing.T) {
 			o := tc.object(t)
 			ensureNamespaces(t, c, []*unstructured.Unstructured{o})
 			err := dryRunApply(context.Background(), c, o)
-			require.Error(t, err, "the apiserver accepted %s", describe(o))
-			t.Logf("%s: %v", describe(o), err)
+			require.Error(t, err, "the apiserver accepted %s", kubeRef(o))
+			t.Logf("%s: %v", kubeRef(o), err)
 			for _, w := range tc.want {
 				assert.Contains(t, err.Error(), w)
 			}
@@ -272,11 +275,9 @@ func TestOurValidateCatchesWhatServerAccepts(t *testing.T) {
 			// Args are opaque to the server; vLLM fails at start with 4 shards on 1 chip.
 			editItem(t, o, "server", func(c map[string]any) {
 				args := c["args"].([]any)
-				for i, a := range args {
-					if strings.HasPrefix(a.(string), "--tensor-parallel-size=") {
-						args[i] = "--tensor-parallel-size=4"
-					}
-				}
+				i := slices.Index(args, any("--tensor-parallel-size=1"))
+				require.GreaterOrEqual(t, i, 0, "server args %v", args)
+				args[i] = "--tensor-parallel-size=4"
 			}, "spec", "template", "spec", "containers")
 		}}, "llmserve:overrides", map[string]any{"server": map[string]any{"tensorParallelSize": 4}},
 			`server.tensorParallelSize 4: must equal the 1 chips of a 1x1 slice`},
@@ -291,7 +292,7 @@ func TestOurValidateCatchesWhatServerAccepts(t *testing.T) {
 			o := tc.object(t)
 			ensureNamespaces(t, c, []*unstructured.Unstructured{o})
 			require.NoError(t, dryRunApply(context.Background(), c, o),
-				"the apiserver now rejects %s: move this row to TestAcceptanceRejectsBadVariants", describe(o))
+				"the apiserver now rejects %s: move this row to TestAcceptanceRejectsBadVariants", kubeRef(o))
 			_, err := run(t, "dev", devConfig(t).with(tc.key, tc.value))
 			require.Error(t, err, "config %s=%v", tc.key, tc.value)
 			assert.Contains(t, strings.Split(err.Error(), "\n"), tc.want, "config error:\n%s", err)
