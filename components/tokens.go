@@ -5,6 +5,7 @@ package components
 const (
 	TypeCluster            = "llmserve:gke:Cluster"
 	TypeTPUNodePool        = "llmserve:gke:TPUNodePool"
+	TypeGPUNodePool        = "llmserve:gke:GPUNodePool"
 	TypeModelStore         = "llmserve:storage:ModelStore"
 	TypeAdapterIAM         = "llmserve:monitoring:AdapterIAM"
 	TypeServingAccount     = "llmserve:serving:ServingAccount"

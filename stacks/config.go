@@ -76,6 +76,8 @@ type PoolConfig struct {
 	Reservation    string `yaml:"reservation"`
 	LocationPolicy string `yaml:"locationPolicy"` // ANY | BALANCED
 	DiskSizeGB     int    `yaml:"diskSizeGb"`
+	// DriverVersion is the GKE-managed NVIDIA driver for GPU pools: LATEST or DEFAULT.
+	DriverVersion string `yaml:"driverVersion"`
 }
 
 // ModelStoreConfig is llmserve:modelStore, the bucket that caches weights and XLA output.

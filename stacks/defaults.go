@@ -2,6 +2,8 @@ package stacks
 
 import (
 	"fmt"
+
+	"github.com/llmserve/llmserve/components"
 	"regexp"
 	"strings"
 )
@@ -106,7 +108,11 @@ func (c *Config) applyProfileDefaults() {
 	def(&st.SidecarCPULimit, "0")
 	def(&st.SidecarMemoryLimit, "0")
 	def(&st.SidecarStorageLimit, "0")
-	def(&st.XLACache, "shared")
+	if components.IsTPU(p.Accelerator.Type) {
+		def(&st.XLACache, components.XLACacheShared)
+	} else {
+		def(&st.XLACache, components.XLACacheOff) // XLA compiles for TPUs only
+	}
 	def(&st.XLACacheLocalSize, "20Gi")
 	if st.XLACachePublishDelay == nil {
 		st.XLACachePublishDelay = intPtr(60)

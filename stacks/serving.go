@@ -8,7 +8,7 @@ import (
 )
 
 // deployServing creates the server's namespace, identity, token secret and the server.
-func deployServing(ctx *pulumi.Context, cfg *Config, kube components.Kube, pool *components.TPUNodePool, bucket pulumi.StringInput) (*components.ModelServer, error) {
+func deployServing(ctx *pulumi.Context, cfg *Config, kube components.Kube, pool components.PoolCapacity, bucket pulumi.StringInput) (*components.ModelServer, error) {
 	name, p, sv := cfg.ObjectName(), cfg.Profile, cfg.Serving
 	acctArgs := &components.ServingAccountArgs{
 		Kube: kube, Namespace: sv.Namespace, CreateNamespace: *sv.CreateNamespace,

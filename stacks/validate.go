@@ -116,6 +116,13 @@ func (c *Config) validatePool(p *problems) {
 	if pl.Spot && pl.Reservation != "" {
 		p.addf("llmserve:pool: spot and reservation %q exclude each other; choose one", pl.Reservation)
 	}
+	if pl.DriverVersion != "" {
+		if components.IsTPU(c.Profile.Accelerator.Type) {
+			p.addf("llmserve:pool.driverVersion: NVIDIA drivers are for GPU pools; %s needs none", c.Profile.Accelerator.Type)
+		} else if pl.DriverVersion != "LATEST" && pl.DriverVersion != "DEFAULT" {
+			p.addf("llmserve:pool.driverVersion %q: want LATEST or DEFAULT (GKE-managed driver install)", pl.DriverVersion)
+		}
+	}
 	if pl.DiskSizeGB != 0 && pl.DiskSizeGB < 10 {
 		p.addf("llmserve:pool.diskSizeGb %d: want at least 10", pl.DiskSizeGB)
 	}

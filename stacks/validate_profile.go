@@ -7,11 +7,22 @@ import (
 	"github.com/llmserve/llmserve/components"
 )
 
-// ChipsPerReplica is the number of accelerator chips one server replica uses: one
-// single-host slice of the profile's topology.
+// ChipsPerReplica is the number of accelerators one server replica uses: the chips of one
+// single-host TPU slice, or the GPUs of one node.
 func (c *Config) ChipsPerReplica() int {
+	if !components.IsTPU(c.Profile.Accelerator.Type) {
+		return c.Profile.Accelerator.Count
+	}
 	s, _ := components.LookupTPUSlice(c.Profile.Accelerator.Topology)
 	return s.Chips
+}
+
+// acceleratorUnit names what ChipsPerReplica counts, for messages.
+func (c *Config) acceleratorUnit() string {
+	if components.IsTPU(c.Profile.Accelerator.Type) {
+		return "TPU chips"
+	}
+	return c.Profile.Accelerator.Type + " GPUs"
 }
 
 func (c *Config) validateProfile(p *problems) {
@@ -27,15 +38,7 @@ func (c *Config) validateProfile(p *problems) {
 	if !pinnedImageRe.MatchString(pr.Image) || strings.HasSuffix(pr.Image, ":latest") {
 		p.addf("image %q: pin a version tag or digest (not latest), so every replica runs the same server", pr.Image)
 	}
-	if pr.Accelerator.Type != components.AcceleratorTPUv6e {
-		p.addf("accelerator.type %q: want %s", pr.Accelerator.Type, components.AcceleratorTPUv6e)
-	}
-	slice, ok := components.LookupTPUSlice(pr.Accelerator.Topology)
-	if !ok {
-		p.addf("accelerator.topology %q: want one of %s (single-host TPU v6e slices)", pr.Accelerator.Topology, components.TPUTopologies())
-	} else if pr.Server.TensorParallelSize != slice.Chips {
-		p.addf("server.tensorParallelSize %d: must equal the %d chips of a %s slice", pr.Server.TensorParallelSize, slice.Chips, slice.Topology)
-	}
+	c.validateAccelerator(p)
 	if pr.Server.Port < 1 || pr.Server.Port > 65535 {
 		p.addf("server.port %d: want 1-65535", pr.Server.Port)
 	}
@@ -59,6 +62,48 @@ func (c *Config) validateProfile(p *problems) {
 	}
 	if pr.Probes.PeriodSeconds < 1 || pr.Probes.PeriodSeconds > pr.Probes.StartupTimeoutSeconds {
 		p.addf("probes.periodSeconds %d: want between 1 and startupTimeoutSeconds", pr.Probes.PeriodSeconds)
+	}
+}
+
+func (c *Config) validateAccelerator(p *problems) {
+	pr := c.Profile
+	a := pr.Accelerator
+	if components.IsTPU(a.Type) {
+		if a.Count != 0 {
+			p.addf("accelerator.count %d: for GPUs; a TPU slice's chips follow from its topology", a.Count)
+		}
+		slice, ok := components.LookupTPUSlice(a.Topology)
+		if !ok {
+			p.addf("accelerator.topology %q: want one of %s (single-host TPU v6e slices)", a.Topology, components.TPUTopologies())
+		} else if pr.Server.TensorParallelSize != slice.Chips {
+			p.addf("server.tensorParallelSize %d: must equal the %d chips of a %s slice", pr.Server.TensorParallelSize, slice.Chips, slice.Topology)
+		}
+		if pr.Engine == components.EngineVLLM && strings.Contains(pr.Image, "vllm-openai") {
+			p.addf("image %q: the vLLM CUDA image cannot drive TPUs; use vllm/vllm-tpu", pr.Image)
+		}
+		return
+	}
+	g, ok := components.LookupGPU(a.Type)
+	if !ok {
+		p.addf("accelerator.type %q: want %s or a GPU: %s", a.Type, components.AcceleratorTPUv6e, components.GPUTypeNames())
+		return
+	}
+	if a.Topology != "" {
+		p.addf("accelerator.topology %q: for TPUs; a GPU node is sized by accelerator.count", a.Topology)
+	}
+	if _, ok := g.Machines[a.Count]; !ok {
+		p.addf("accelerator.count %d: %s nodes come with %v GPUs", a.Count, g.Name, g.Counts())
+	} else if pr.Server.TensorParallelSize != a.Count {
+		p.addf("server.tensorParallelSize %d: must equal the %d GPUs of a replica (accelerator.count)", pr.Server.TensorParallelSize, a.Count)
+	}
+	if pr.Engine == components.EngineJetStream {
+		p.addf("engine jetstream: JetStream (MaxText) serves on TPUs; use vllm on %s", g.Name)
+	}
+	if strings.Contains(pr.Image, "vllm-tpu") {
+		p.addf("image %q: the TPU image cannot drive GPUs; use vllm/vllm-openai", pr.Image)
+	}
+	if pr.Storage.XLACache != components.XLACacheOff {
+		p.addf("storage.xlaCache %q: the XLA compilation cache is for TPUs; use off on GPUs", pr.Storage.XLACache)
 	}
 }
 
@@ -174,12 +219,12 @@ func (c *Config) validateAutoscaling(p *problems) {
 	validateRules(p, "autoscaling.behavior.scaleUp", a.Behavior.ScaleUp)
 	validateRules(p, "autoscaling.behavior.scaleDown", a.Behavior.ScaleDown)
 
-	// Capacity: every replica is one slice; the HPA must not ask for more than the pool holds.
+	// Capacity: every replica is one node; the HPA must not ask for more than the pool holds.
 	chips := c.ChipsPerReplica()
 	if chips > 0 && a.MaxReplicas >= a.MinReplicas && *c.Pool.MaxNodes >= 1 {
 		if need, have := a.MaxReplicas*chips, *c.Pool.MaxNodes*chips; need > have {
-			p.addf("autoscaling.maxReplicas %d: needs %d TPU chips but llmserve:pool.maxNodes %d holds %d; raise pool.maxNodes to %d or lower maxReplicas",
-				a.MaxReplicas, need, *c.Pool.MaxNodes, have, a.MaxReplicas)
+			p.addf("autoscaling.maxReplicas %d: needs %d %s but llmserve:pool.maxNodes %d holds %d; raise pool.maxNodes to %d or lower maxReplicas",
+				a.MaxReplicas, need, c.acceleratorUnit(), *c.Pool.MaxNodes, have, a.MaxReplicas)
 		}
 		if *c.Pool.MinNodes > a.MaxReplicas {
 			p.addf("llmserve:pool.minNodes %d: more idle slices than maxReplicas %d can ever use; lower pool.minNodes", *c.Pool.MinNodes, a.MaxReplicas)
