@@ -12,5 +12,9 @@ const (
 	TypeModelServer        = "llmserve:serving:ModelServer"
 	TypePodMonitoring      = "llmserve:monitoring:PodMonitoring"
 	TypeStackdriverAdapter = "llmserve:monitoring:StackdriverAdapter"
+	TypePrometheusAdapter  = "llmserve:monitoring:PrometheusAdapter"
+	TypePrometheusFrontend = "llmserve:monitoring:PrometheusFrontend"
+	TypePrometheusStack    = "llmserve:monitoring:PrometheusStack"
+	TypeOperatorMonitoring = "llmserve:monitoring:OperatorMonitoring"
 	TypeAutoscaler         = "llmserve:autoscaling:Autoscaler"
 )

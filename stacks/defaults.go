@@ -19,6 +19,13 @@ const (
 	// metrics (GKE "Configure autoscaling for LLM workloads on TPUs": "With server metrics,
 	// scrape intervals as frequent as 5 seconds are supported"). Fresher data, faster HPA.
 	DefaultScrapeInterval = "5s"
+	// DefaultFrontendImage is the Managed Prometheus query frontend of GKE's
+	// prometheus-adapter guide (the tag GKE's docs and examples use).
+	DefaultFrontendImage = "gke.gcr.io/prometheus-engine/frontend:v0.15.3-gke.0"
+	// Pinned Helm charts (prometheus-community and NVIDIA repositories).
+	DefaultKubePrometheusStackChart = "82.10.3"
+	DefaultPrometheusAdapterChart   = "5.3.0"
+	DefaultDCGMExporterChart        = "4.8.4"
 )
 
 // DefaultMountOptions are seed 003's GCS FUSE options: the file cache with parallel
@@ -80,12 +87,21 @@ func (c *Config) applyDefaults(stack string) {
 	def(&s.Exposure, "cluster")
 
 	mt := &c.Metrics
-	def(&mt.Adapter, "stackdriver")
+	def(&mt.Backend, components.BackendManaged)
+	def(&mt.Adapter, components.AdapterStackdriver)
 	if mt.InstallAdapter == nil {
-		mt.InstallAdapter = boolPtr(mt.Adapter == "stackdriver")
+		mt.InstallAdapter = boolPtr(mt.Adapter != components.AdapterNone)
+	}
+	if mt.InstallPrometheus == nil {
+		mt.InstallPrometheus = boolPtr(mt.Backend == components.BackendOperator)
 	}
 	def(&mt.AdapterImage, DefaultAdapterImage)
+	def(&mt.FrontendImage, DefaultFrontendImage)
 	def(&mt.ScrapeInterval, DefaultScrapeInterval)
+	def(&mt.SystemScrapeInterval, "15s")
+	def(&mt.Charts.KubePrometheusStack, DefaultKubePrometheusStackChart)
+	def(&mt.Charts.PrometheusAdapter, DefaultPrometheusAdapterChart)
+	def(&mt.Charts.DCGMExporter, DefaultDCGMExporterChart)
 }
 
 func (c *Config) applyProfileDefaults() {

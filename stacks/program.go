@@ -119,9 +119,20 @@ func deployGCPAccess(ctx *pulumi.Context, cfg *Config, projectNumber pulumi.Stri
 	if err != nil {
 		return pulumi.StringOutput{}, err
 	}
-	if cfg.Metrics.Adapter == "stackdriver" {
+	// Whoever reads Cloud Monitoring for the HPA needs monitoring.viewer: the Stackdriver
+	// adapter, or the Managed Prometheus frontend that prometheus-adapter queries.
+	mt := cfg.Metrics
+	switch {
+	case mt.Adapter == components.AdapterStackdriver:
 		if _, err := components.NewAdapterIAM(ctx, "adapter-iam", &components.AdapterIAMArgs{
 			Project: cfg.Project, ProjectNumber: projectNumber,
+		}); err != nil {
+			return pulumi.StringOutput{}, err
+		}
+	case mt.Adapter == components.AdapterPrometheus && mt.Backend == components.BackendManaged:
+		if _, err := components.NewAdapterIAM(ctx, "frontend-iam", &components.AdapterIAMArgs{
+			Project: cfg.Project, ProjectNumber: projectNumber,
+			Namespace: components.FrontendNamespace, ServiceAccount: components.FrontendServiceAccount,
 		}); err != nil {
 			return pulumi.StringOutput{}, err
 		}

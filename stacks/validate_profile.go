@@ -35,7 +35,7 @@ func (c *Config) validateProfile(p *problems) {
 	if pr.Model == "" {
 		p.addf("model: required; the Hugging Face model id, such as meta-llama/Llama-3.1-8B-Instruct")
 	}
-	if !pinnedImageRe.MatchString(pr.Image) || strings.HasSuffix(pr.Image, ":latest") {
+	if !pinned(pr.Image) {
 		p.addf("image %q: pin a version tag or digest (not latest), so every replica runs the same server", pr.Image)
 	}
 	c.validateAccelerator(p)
@@ -132,7 +132,7 @@ func (c *Config) validateVLLM(p *problems) {
 
 func (c *Config) validateJetStream(p *problems) {
 	j := c.Profile.JetStream
-	if !pinnedImageRe.MatchString(j.HTTPImage) || strings.HasSuffix(j.HTTPImage, ":latest") {
+	if !pinned(j.HTTPImage) {
 		p.addf("jetstream.httpImage %q: pin a version tag of the jetstream-http image", j.HTTPImage)
 	}
 	if j.ModelName == "" {
@@ -202,7 +202,7 @@ func (c *Config) validateAutoscaling(p *problems) {
 	seen := map[string]bool{}
 	for i, m := range a.Metrics {
 		key := fmt.Sprintf("autoscaling.metrics[%d]", i)
-		if msg := components.CheckMetric(c.Profile.Engine, m.Metric, m.Target); msg != "" {
+		if msg := components.CheckMetric(c.Profile.Engine, c.Metrics.Adapter, m.Metric, m.Target); msg != "" {
 			p.addf("%s: %s", key, msg)
 		}
 		if seen[m.Metric] {
@@ -212,9 +212,7 @@ func (c *Config) validateAutoscaling(p *problems) {
 		if km, ok := components.LookupMetric(m.Metric); ok && km.Source == components.ServerGauge && len(m.Selector) > 0 {
 			p.addf("%s: selector is for accelerator (External) metrics; %q is read per pod of this server", key, m.Metric)
 		}
-		if km, ok := components.LookupMetric(m.Metric); ok && km.Source != components.ServerGauge && c.Metrics.Adapter == "none" {
-			p.addf("%s: %q is served by the Stackdriver adapter; llmserve:metrics.adapter is none", key, m.Metric)
-		}
+		c.validateMetricPath(p, key, m.Metric)
 	}
 	validateRules(p, "autoscaling.behavior.scaleUp", a.Behavior.ScaleUp)
 	validateRules(p, "autoscaling.behavior.scaleDown", a.Behavior.ScaleDown)
@@ -229,6 +227,25 @@ func (c *Config) validateAutoscaling(p *problems) {
 		if *c.Pool.MinNodes > a.MaxReplicas {
 			p.addf("llmserve:pool.minNodes %d: more idle slices than maxReplicas %d can ever use; lower pool.minNodes", *c.Pool.MinNodes, a.MaxReplicas)
 		}
+	}
+}
+
+// validateMetricPath checks that a metric can reach the HPA on this stack's pipeline.
+func (c *Config) validateMetricPath(p *problems, key, metric string) {
+	km, ok := components.LookupMetric(metric)
+	if !ok {
+		return
+	}
+	tpu := components.IsTPU(c.Profile.Accelerator.Type)
+	switch {
+	case km.Source == components.GPUExporterMetric && tpu:
+		p.addf("%s: %q measures NVIDIA GPUs; this profile runs on %s", key, metric, c.Profile.Accelerator.Type)
+	case km.Source == components.GPUExporterMetric && c.Metrics.Backend != components.BackendOperator:
+		p.addf("%s: %q comes from the DCGM exporter, which llmserve:metrics.backend prometheus-operator installs and scrapes; set backend prometheus-operator", key, metric)
+	case km.Source == components.AcceleratorMetric && c.Metrics.Backend != components.BackendManaged:
+		p.addf("%s: %q is a GKE system metric in Cloud Monitoring; it needs llmserve:metrics.backend managed-prometheus", key, metric)
+	case km.Source == components.AcceleratorMetric && !tpu && metric == "memory_used_percentage":
+		p.addf("%s: %q is built from TPU memory metrics; on GPUs use DCGM_FI_DEV_GPU_UTIL", key, metric)
 	}
 }
 
