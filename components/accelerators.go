@@ -62,3 +62,73 @@ func TPUTopologies() string {
 	}
 	return strings.Join(t, ", ")
 }
+
+// GPU accelerators GKE attaches to fixed machine shapes. The machine type follows from the
+// accelerator and its count; the memory is per GPU. Sources: GCP "GPU machine types"
+// (https://cloud.google.com/compute/docs/gpus): G2 (L4, 24 GB), A2 ultra (A100 80 GB),
+// A2 high (A100 40 GB), A3 high (H100 80 GB).
+const (
+	// LabelGKEAccelerator is the GPU type label GKE sets on GPU nodes.
+	LabelGKEAccelerator = "cloud.google.com/gke-accelerator"
+	ResourceGPU         = "nvidia.com/gpu"
+)
+
+// GPUType is one GPU accelerator and the machine type for each count per node.
+type GPUType struct {
+	Name     string // GKE accelerator type, e.g. nvidia-l4
+	MemoryGB int
+	Machines map[int]string // GPUs per node -> machine type
+}
+
+var gpuTypes = []GPUType{
+	{Name: "nvidia-l4", MemoryGB: 24, Machines: map[int]string{1: "g2-standard-8", 2: "g2-standard-24", 4: "g2-standard-48", 8: "g2-standard-96"}},
+	{Name: "nvidia-tesla-a100", MemoryGB: 40, Machines: map[int]string{1: "a2-highgpu-1g", 2: "a2-highgpu-2g", 4: "a2-highgpu-4g", 8: "a2-highgpu-8g"}},
+	{Name: "nvidia-a100-80gb", MemoryGB: 80, Machines: map[int]string{1: "a2-ultragpu-1g", 2: "a2-ultragpu-2g", 4: "a2-ultragpu-4g", 8: "a2-ultragpu-8g"}},
+	{Name: "nvidia-h100-80gb", MemoryGB: 80, Machines: map[int]string{1: "a3-highgpu-1g", 2: "a3-highgpu-2g", 4: "a3-highgpu-4g", 8: "a3-highgpu-8g"}},
+}
+
+// LookupGPU returns a GPU type by its GKE name.
+func LookupGPU(name string) (GPUType, bool) {
+	for _, g := range gpuTypes {
+		if g.Name == name {
+			return g, true
+		}
+	}
+	return GPUType{}, false
+}
+
+// GPUTypeNames lists the supported GPU types, for error messages.
+func GPUTypeNames() string {
+	var n []string
+	for _, g := range gpuTypes {
+		n = append(n, g.Name)
+	}
+	return strings.Join(n, ", ")
+}
+
+// Counts lists the GPUs per node a type comes in, ascending.
+func (g GPUType) Counts() []int {
+	var c []int
+	for n := range g.Machines {
+		c = append(c, n)
+	}
+	sort.Ints(c)
+	return c
+}
+
+// IsTPU says whether an accelerator type is a TPU.
+func IsTPU(accelerator string) bool { return accelerator == AcceleratorTPUv6e }
+
+// PoolCapacity is what the server needs to know of the pool it runs on: how to land on it
+// and how much it holds. Both node pool components export one, so the server and the
+// capacity checks never retype it.
+type PoolCapacity struct {
+	Selector map[string]string
+	// Resource is the extended resource the server asks for, PerNode of it on each node.
+	Resource string
+	PerNode  int
+	MaxNodes int
+}
+
+// MaxUnits is the most accelerators the pool holds when fully scaled out.
+func (p PoolCapacity) MaxUnits() int { return p.PerNode * p.MaxNodes }

@@ -39,11 +39,13 @@ type AutoscalerArgs struct {
 	Name           string
 	DeploymentName pulumi.StringInput
 	Engine         string
-	MinReplicas    int
-	MaxReplicas    int
-	Metrics        []MetricTarget
-	ScaleUp        ScalingRules
-	ScaleDown      ScalingRules
+	// Adapter decides the names the HPA asks for (stackdriver | prometheus-adapter | none).
+	Adapter     string
+	MinReplicas int
+	MaxReplicas int
+	Metrics     []MetricTarget
+	ScaleUp     ScalingRules
+	ScaleDown   ScalingRules
 	// ClusterName scopes External accelerator metrics to this cluster's nodes.
 	ClusterName string
 }
@@ -66,7 +68,7 @@ func (a *AutoscalerArgs) validate() error {
 		errs = append(errs, errors.New("at least one metric is required"))
 	}
 	for i, m := range a.Metrics {
-		if msg := CheckMetric(a.Engine, m.Metric, m.Target); msg != "" {
+		if msg := CheckMetric(a.Engine, a.Adapter, m.Metric, m.Target); msg != "" {
 			errs = append(errs, fmt.Errorf("metrics[%d]: %s", i, msg))
 		}
 	}
@@ -129,16 +131,18 @@ func (a *AutoscalerArgs) metricSpec(m MetricTarget) autoscalingv2.MetricSpecArgs
 		Type:         pulumi.String("AverageValue"),
 		AverageValue: pulumi.String(Quantity(m.Target)),
 	}
-	id := &autoscalingv2.MetricIdentifierArgs{Name: pulumi.String(HPAMetricName(km))}
-	if km.Source == ServerGauge {
+	hm := HPAMetricFor(a.Adapter, km)
+	id := &autoscalingv2.MetricIdentifierArgs{Name: pulumi.String(hm.Name)}
+	if hm.Type == "Pods" {
 		return autoscalingv2.MetricSpecArgs{
 			Type: pulumi.String("Pods"),
 			Pods: &autoscalingv2.PodsMetricSourceArgs{Metric: id, Target: target},
 		}
 	}
 	// Node metrics carry no pod label: scope them to this cluster, plus the user's labels.
+	// prometheus-adapter's rule already filters by cluster.
 	sel := map[string]string{}
-	if a.ClusterName != "" {
+	if a.ClusterName != "" && a.Adapter != AdapterPrometheus {
 		sel["resource.labels.cluster_name"] = a.ClusterName
 	}
 	for k, v := range m.Selector {

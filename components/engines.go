@@ -145,11 +145,12 @@ func (a *ModelServerArgs) jetstream(env corev1.EnvVarArray, mounts corev1.Volume
 	}
 }
 
-// resources asks for every chip of the slice: requests equal limits for extended resources.
+// resources asks for every accelerator of the node: requests equal limits for extended
+// resources.
 func (a *ModelServerArgs) resources() *corev1.ResourceRequirementsArgs {
-	chips := pulumi.String(strconv.Itoa(a.Pool.ChipsPerNode))
-	req := pulumi.StringMap{ResourceTPU: chips}
-	lim := pulumi.StringMap{ResourceTPU: chips}
+	units := pulumi.String(strconv.Itoa(a.Pool.PerNode))
+	req := pulumi.StringMap{a.Pool.Resource: units}
+	lim := pulumi.StringMap{a.Pool.Resource: units}
 	if a.CPU != "" {
 		req["cpu"] = pulumi.String(a.CPU)
 	}

@@ -6,17 +6,19 @@ import (
 	"strings"
 )
 
-// MetricSource says where the HPA reads a metric from, and so which HPA metric type it is.
+// MetricSource says where a metric comes from, and so how an adapter serves it.
 type MetricSource string
 
 const (
-	// ServerGauge is a gauge the model server exports on its Prometheus endpoint. Managed
-	// Prometheus ingests it as prometheus.googleapis.com/<name>/gauge and the Custom Metrics
-	// Stackdriver Adapter serves it per pod, so the HPA reads it as a Pods metric.
+	// ServerGauge is a gauge the model server exports on its Prometheus endpoint. It is
+	// attached to the server's pods, so the HPA reads it as a Pods metric.
 	ServerGauge MetricSource = "server"
-	// AcceleratorMetric is a GKE system metric of the node's accelerator. It is not attached
-	// to the server's pods, so the HPA reads it as an External metric with label selectors.
+	// AcceleratorMetric is a node metric of the accelerator. It is not attached to the
+	// server's pods, so the HPA reads it as an External metric.
 	AcceleratorMetric MetricSource = "accelerator"
+	// GPUExporterMetric comes from NVIDIA's DCGM exporter, scraped by the Prometheus
+	// Operator; a PrometheusRule records it per server pod (seed 002).
+	GPUExporterMetric MetricSource = "dcgm"
 )
 
 // Engine names, as written in config.
@@ -25,39 +27,62 @@ const (
 	EngineJetStream = "jetstream"
 )
 
+// Metrics adapters and backends, as written in config.
+const (
+	AdapterStackdriver = "stackdriver"
+	AdapterPrometheus  = "prometheus-adapter"
+	AdapterNone        = "none"
+
+	BackendManaged  = "managed-prometheus"
+	BackendOperator = "prometheus-operator"
+)
+
 // KnownMetric is what llmserve knows of one metric the HPA can scale on.
 type KnownMetric struct {
 	Name   string
 	Source MetricSource
-	// Engines that export it; empty means any engine (accelerator metrics).
+	// Engines that export it; empty means any engine.
 	Engines []string
+	// Adapters that can serve it to the HPA ("none" means an adapter the user runs, with
+	// the Stackdriver adapter's names).
+	Adapters []string
 	// Fraction marks a 0..1 gauge: a target above 1 can never be reached.
 	Fraction bool
 	Help     string
 }
 
+var allAdapters = []string{AdapterStackdriver, AdapterPrometheus, AdapterNone}
+
 // knownMetrics is the single list of metrics llmserve scales on. The HPA metric names,
-// the adapter rules and the config checks are all derived from it, so they cannot drift.
+// the prometheus-adapter rules and the config checks are all derived from it, so they
+// cannot drift.
 //
 // Sources:
 //   - vLLM V1 gauges: vllm-project/vllm vllm/v1/metrics/loggers.py (num_requests_running,
 //     num_requests_waiting, kv_cache_usage_perc, "1 means 100 percent usage").
 //   - JetStream: AI-Hypercomputer/JetStream jetstream/core/metrics/prometheus.py; the
 //     orchestrator sets slots_used_percentage to 1 - free/total slots, a 0..1 fraction.
-//   - Accelerator memory: seed 000 (GKE "Configure autoscaling for LLM workloads on TPUs").
+//   - Accelerator memory: seed 000 (GKE "Configure autoscaling for LLM workloads on TPUs"):
+//     kubernetes.io|node|accelerator|memory_used through the Stackdriver adapter, and
+//     memory_used_percentage, a prometheus-adapter rule over Managed Prometheus.
+//   - DCGM_FI_DEV_GPU_UTIL (0-100 %): NVIDIA dcgm-exporter's default counters (seed 002).
 var knownMetrics = []KnownMetric{
-	{Name: "vllm:num_requests_waiting", Source: ServerGauge, Engines: []string{EngineVLLM},
+	{Name: "vllm:num_requests_waiting", Source: ServerGauge, Engines: []string{EngineVLLM}, Adapters: allAdapters,
 		Help: "requests queued in the server; scale for throughput"},
-	{Name: "vllm:num_requests_running", Source: ServerGauge, Engines: []string{EngineVLLM},
+	{Name: "vllm:num_requests_running", Source: ServerGauge, Engines: []string{EngineVLLM}, Adapters: allAdapters,
 		Help: "requests in the running batch"},
-	{Name: "vllm:kv_cache_usage_perc", Source: ServerGauge, Engines: []string{EngineVLLM}, Fraction: true,
+	{Name: "vllm:kv_cache_usage_perc", Source: ServerGauge, Engines: []string{EngineVLLM}, Adapters: allAdapters, Fraction: true,
 		Help: "KV-cache use, 0..1; scale for latency"},
-	{Name: "jetstream_prefill_backlog_size", Source: ServerGauge, Engines: []string{EngineJetStream},
+	{Name: "jetstream_prefill_backlog_size", Source: ServerGauge, Engines: []string{EngineJetStream}, Adapters: allAdapters,
 		Help: "requests waiting for prefill"},
-	{Name: "jetstream_slots_used_percentage", Source: ServerGauge, Engines: []string{EngineJetStream}, Fraction: true,
+	{Name: "jetstream_slots_used_percentage", Source: ServerGauge, Engines: []string{EngineJetStream}, Adapters: allAdapters, Fraction: true,
 		Help: "decode slots in use, 0..1"},
-	{Name: "kubernetes.io|node|accelerator|memory_used", Source: AcceleratorMetric,
-		Help: "accelerator memory in use on the server's nodes, bytes"},
+	{Name: "kubernetes.io|node|accelerator|memory_used", Source: AcceleratorMetric, Adapters: []string{AdapterStackdriver, AdapterNone},
+		Help: "accelerator memory in use on the cluster's nodes, bytes (Stackdriver adapter)"},
+	{Name: "memory_used_percentage", Source: AcceleratorMetric, Adapters: []string{AdapterPrometheus}, Fraction: true,
+		Help: "accelerator memory in use over total on the cluster's nodes, 0..1 (prometheus-adapter)"},
+	{Name: "DCGM_FI_DEV_GPU_UTIL", Source: GPUExporterMetric, Adapters: []string{AdapterPrometheus},
+		Help: "GPU utilisation of the server's pods, 0-100 (DCGM exporter, Prometheus Operator)"},
 }
 
 // removedMetrics maps metric names that upstream removed to their replacement.
@@ -79,15 +104,14 @@ func LookupMetric(name string) (KnownMetric, bool) {
 
 // KnownMetrics returns the metrics llmserve can scale on, in a stable order.
 func KnownMetrics() []KnownMetric {
-	out := append([]KnownMetric(nil), knownMetrics...)
-	return out
+	return append([]KnownMetric(nil), knownMetrics...)
 }
 
-// MetricsFor returns the names of the metrics that make sense for an engine.
-func MetricsFor(engine string) []string {
+// MetricsFor returns the names of the metrics an engine can scale on through an adapter.
+func MetricsFor(engine, adapter string) []string {
 	var names []string
 	for _, m := range knownMetrics {
-		if len(m.Engines) == 0 || contains(m.Engines, engine) {
+		if (len(m.Engines) == 0 || contains(m.Engines, engine)) && contains(m.Adapters, adapter) {
 			names = append(names, m.Name)
 		}
 	}
@@ -95,18 +119,22 @@ func MetricsFor(engine string) []string {
 	return names
 }
 
-// CheckMetric returns a problem with scaling engine on metric at target, or "" if none.
-// The text is meant to follow the config key in an error message.
-func CheckMetric(engine, metric string, target float64) string {
+// CheckMetric returns a problem with scaling engine on metric at target through adapter,
+// or "" if none. The text is meant to follow the config key in an error message.
+func CheckMetric(engine, adapter, metric string, target float64) string {
 	if repl, ok := removedMetrics[metric]; ok {
 		return fmt.Sprintf("%q was removed from vLLM (deprecated in 0.9, removed in vllm-project/vllm#29330); use %q", metric, repl)
 	}
 	m, ok := LookupMetric(metric)
+	want := strings.Join(MetricsFor(engine, adapter), ", ")
 	if !ok {
-		return fmt.Sprintf("unknown metric %q; want one of %s", metric, strings.Join(MetricsFor(engine), ", "))
+		return fmt.Sprintf("unknown metric %q; want one of %s", metric, want)
 	}
 	if len(m.Engines) > 0 && !contains(m.Engines, engine) {
-		return fmt.Sprintf("metric %q is not exported by engine %q; want one of %s", metric, engine, strings.Join(MetricsFor(engine), ", "))
+		return fmt.Sprintf("metric %q is not exported by engine %q; want one of %s", metric, engine, want)
+	}
+	if contains(allAdapters, adapter) && !contains(m.Adapters, adapter) {
+		return fmt.Sprintf("metric %q is not served by the %s adapter (one adapter serves the metrics APIs of a cluster); with it use one of %s", metric, adapter, want)
 	}
 	if target <= 0 {
 		return fmt.Sprintf("target %v for %q must be greater than 0", target, metric)
@@ -114,18 +142,46 @@ func CheckMetric(engine, metric string, target float64) string {
 	if m.Fraction && target > 1 {
 		return fmt.Sprintf("target %v for %q is out of range: the metric is a 0..1 fraction, so write %v%% as %v", target, metric, target, target/100)
 	}
+	if m.Source == GPUExporterMetric && target > 100 {
+		return fmt.Sprintf("target %v for %q is out of range: GPU utilisation is 0-100", target, metric)
+	}
 	return ""
 }
 
-// HPAMetricName is the name under which the Custom Metrics Stackdriver Adapter serves a
-// metric. Managed Prometheus stores a Prometheus gauge as the Cloud Monitoring type
-// prometheus.googleapis.com/<name>/gauge; the adapter's metric names replace "/" with "|"
-// because "/" cannot appear in a Kubernetes metric name (seeds 000, 001, 003).
-func HPAMetricName(m KnownMetric) string {
-	if m.Source == ServerGauge {
-		return "prometheus.googleapis.com|" + m.Name + "|gauge"
+// HPAMetric is how the HPA names a metric: its type (Pods or External) and name.
+type HPAMetric struct {
+	Type string // Pods | External
+	Name string
+}
+
+// HPAMetricFor maps a metric to what the adapter serves.
+//
+// The Stackdriver adapter serves Managed Prometheus data under the Cloud Monitoring type
+// prometheus.googleapis.com/<name>/gauge, with "/" written "|" because "/" cannot appear
+// in a Kubernetes metric name (seeds 000, 001, 003). prometheus-adapter serves what its
+// rules name (PrometheusMetricName), so those rules and this mapping come from one place.
+func HPAMetricFor(adapter string, m KnownMetric) HPAMetric {
+	typ := "Pods"
+	if m.Source == AcceleratorMetric {
+		typ = "External"
 	}
-	return m.Name
+	if adapter == AdapterPrometheus {
+		return HPAMetric{Type: typ, Name: PrometheusMetricName(m)}
+	}
+	if m.Source == ServerGauge {
+		return HPAMetric{Type: typ, Name: "prometheus.googleapis.com|" + m.Name + "|gauge"}
+	}
+	return HPAMetric{Type: typ, Name: m.Name}
+}
+
+// PrometheusMetricName is the name prometheus-adapter serves a metric under: ':' is not
+// valid in a custom metrics API name, so vllm:num_requests_running becomes
+// vllm_num_requests_running (seed 002); DCGM utilisation is served from its recorded series.
+func PrometheusMetricName(m KnownMetric) string {
+	if m.Source == GPUExporterMetric {
+		return GPUUtilizationRecord
+	}
+	return strings.NewReplacer(":", "_", "|", "_", ".", "_").Replace(m.Name)
 }
 
 func contains(list []string, s string) bool {

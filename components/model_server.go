@@ -36,8 +36,8 @@ type ModelServerArgs struct {
 	CPU, Memory    string
 	// HFSecretName names the Secret with the Hugging Face token; empty for none.
 	HFSecretName string
-	// Pool is where the server runs: its selector and chips are used as they are.
-	Pool                  *TPUNodePool
+	// Pool is where the server runs: its selector and accelerators are used as they are.
+	Pool                  PoolCapacity
 	GCSFuse               GCSFuseArgs
 	SharedMemorySize      string
 	XLACache              XLACacheArgs
@@ -63,10 +63,10 @@ func (a *ModelServerArgs) validate() error {
 	if a.Engine != EngineVLLM && a.Engine != EngineJetStream {
 		errs = append(errs, fmt.Errorf("engine %q: want vllm or jetstream", a.Engine))
 	}
-	if a.Pool == nil {
-		errs = append(errs, errors.New("Pool is required: the server takes its node selector and chips from it"))
-	} else if a.MaxReplicas*a.Pool.ChipsPerNode > a.Pool.MaxChips() {
-		errs = append(errs, fmt.Errorf("%d replicas need %d chips; the pool holds %d", a.MaxReplicas, a.MaxReplicas*a.Pool.ChipsPerNode, a.Pool.MaxChips()))
+	if a.Pool.Resource == "" || a.Pool.PerNode < 1 || len(a.Pool.Selector) == 0 {
+		errs = append(errs, errors.New("Pool is required: the server takes its node selector and accelerators from it"))
+	} else if need := a.MaxReplicas * a.Pool.PerNode; need > a.Pool.MaxUnits() {
+		errs = append(errs, fmt.Errorf("%d replicas need %d %s; the pool holds %d", a.MaxReplicas, need, a.Pool.Resource, a.Pool.MaxUnits()))
 	}
 	if a.GCSFuse.Bucket == nil || a.GCSFuse.MountPath == "" {
 		errs = append(errs, errors.New("GCSFuse.Bucket and GCSFuse.MountPath are required"))
@@ -137,9 +137,10 @@ func NewModelServer(ctx *pulumi.Context, name string, args *ModelServerArgs, opt
 				Spec: &corev1.PodSpecArgs{
 					ServiceAccountName: pulumi.String(args.ServiceAccount),
 					NodeSelector:       pulumi.ToStringMap(args.Pool.Selector),
-					// GKE taints TPU nodes; pods asking for google.com/tpu must tolerate it.
+					// GKE taints accelerator nodes with the resource name (google.com/tpu,
+					// nvidia.com/gpu); pods asking for it must tolerate it.
 					Tolerations: corev1.TolerationArray{corev1.TolerationArgs{
-						Key: pulumi.String(ResourceTPU), Operator: pulumi.String("Exists"), Effect: pulumi.String("NoSchedule"),
+						Key: pulumi.String(args.Pool.Resource), Operator: pulumi.String("Exists"), Effect: pulumi.String("NoSchedule"),
 					}},
 					InitContainers: args.XLACache.initContainers(args.Image, args.GCSFuse.MountPath, healthURL),
 					Containers:     eng.containers,

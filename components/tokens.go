@@ -5,11 +5,16 @@ package components
 const (
 	TypeCluster            = "llmserve:gke:Cluster"
 	TypeTPUNodePool        = "llmserve:gke:TPUNodePool"
+	TypeGPUNodePool        = "llmserve:gke:GPUNodePool"
 	TypeModelStore         = "llmserve:storage:ModelStore"
 	TypeAdapterIAM         = "llmserve:monitoring:AdapterIAM"
 	TypeServingAccount     = "llmserve:serving:ServingAccount"
 	TypeModelServer        = "llmserve:serving:ModelServer"
 	TypePodMonitoring      = "llmserve:monitoring:PodMonitoring"
 	TypeStackdriverAdapter = "llmserve:monitoring:StackdriverAdapter"
+	TypePrometheusAdapter  = "llmserve:monitoring:PrometheusAdapter"
+	TypePrometheusFrontend = "llmserve:monitoring:PrometheusFrontend"
+	TypePrometheusStack    = "llmserve:monitoring:PrometheusStack"
+	TypeOperatorMonitoring = "llmserve:monitoring:OperatorMonitoring"
 	TypeAutoscaler         = "llmserve:autoscaling:Autoscaler"
 )

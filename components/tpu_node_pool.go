@@ -56,8 +56,10 @@ type TPUNodePool struct {
 	MaxNodes     int
 }
 
-// MaxChips is the most TPU chips the pool can hold when fully scaled out.
-func (p *TPUNodePool) MaxChips() int { return p.ChipsPerNode * p.MaxNodes }
+// Capacity describes the pool to the server.
+func (p *TPUNodePool) Capacity() PoolCapacity {
+	return PoolCapacity{Selector: p.Selector, Resource: ResourceTPU, PerNode: p.ChipsPerNode, MaxNodes: p.MaxNodes}
+}
 
 // NewTPUNodePool creates the pool (when args.Create) and describes its capacity.
 func NewTPUNodePool(ctx *pulumi.Context, name string, args *TPUNodePoolArgs, opts ...pulumi.ResourceOption) (*TPUNodePool, error) {
@@ -108,11 +110,7 @@ func poolArgs(a *TPUNodePoolArgs, slice TPUSlice) *container.NodePoolArgs {
 		nc.DiskSizeGb = pulumi.Int(a.DiskSizeGB)
 	}
 	if a.Reservation != "" {
-		nc.ReservationAffinity = &container.NodePoolNodeConfigReservationAffinityArgs{
-			ConsumeReservationType: pulumi.String("SPECIFIC_RESERVATION"),
-			Key:                    pulumi.String("compute.googleapis.com/reservation-name"),
-			Values:                 pulumi.StringArray{pulumi.String(a.Reservation)},
-		}
+		nc.ReservationAffinity = reservation(a.Reservation)
 	}
 	np := &container.NodePoolArgs{
 		Project:          pulumi.String(a.Project),

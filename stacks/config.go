@@ -76,6 +76,8 @@ type PoolConfig struct {
 	Reservation    string `yaml:"reservation"`
 	LocationPolicy string `yaml:"locationPolicy"` // ANY | BALANCED
 	DiskSizeGB     int    `yaml:"diskSizeGb"`
+	// DriverVersion is the GKE-managed NVIDIA driver for GPU pools: LATEST or DEFAULT.
+	DriverVersion string `yaml:"driverVersion"`
 }
 
 // ModelStoreConfig is llmserve:modelStore, the bucket that caches weights and XLA output.
@@ -98,10 +100,30 @@ type ServingConfig struct {
 
 // MetricsConfig is llmserve:metrics: how server metrics reach the HPA.
 type MetricsConfig struct {
-	Adapter        string `yaml:"adapter"` // stackdriver | none
+	// Backend stores the metrics: managed-prometheus (GKE's, with PodMonitoring) or
+	// prometheus-operator (kube-prometheus-stack in the cluster, with ServiceMonitor).
+	Backend string `yaml:"backend"`
+	// Adapter serves them to the HPA: stackdriver | prometheus-adapter | none. Only one
+	// adapter can serve custom.metrics.k8s.io in a cluster.
+	Adapter        string `yaml:"adapter"`
 	InstallAdapter *bool  `yaml:"installAdapter"`
 	AdapterImage   string `yaml:"adapterImage"`
+	// FrontendImage is Managed Prometheus's query frontend, for prometheus-adapter on
+	// managed-prometheus.
+	FrontendImage  string `yaml:"frontendImage"`
 	ScrapeInterval string `yaml:"scrapeInterval"`
+	// SystemScrapeInterval is for the TPU device plugin's metrics (15s at the fastest).
+	SystemScrapeInterval string `yaml:"systemScrapeInterval"`
+	// InstallPrometheus installs kube-prometheus-stack with backend prometheus-operator.
+	InstallPrometheus *bool        `yaml:"installPrometheus"`
+	Charts            ChartsConfig `yaml:"charts"`
+}
+
+// ChartsConfig pins the Helm chart versions llmserve installs.
+type ChartsConfig struct {
+	KubePrometheusStack string `yaml:"kubePrometheusStack"`
+	PrometheusAdapter   string `yaml:"prometheusAdapter"`
+	DCGMExporter        string `yaml:"dcgmExporter"`
 }
 
 // configKeys are every key Load reads under llmserve:, to catch typos in key names.

@@ -2,6 +2,8 @@ package stacks
 
 import (
 	"fmt"
+
+	"github.com/llmserve/llmserve/components"
 	"regexp"
 	"strings"
 )
@@ -17,6 +19,13 @@ const (
 	// metrics (GKE "Configure autoscaling for LLM workloads on TPUs": "With server metrics,
 	// scrape intervals as frequent as 5 seconds are supported"). Fresher data, faster HPA.
 	DefaultScrapeInterval = "5s"
+	// DefaultFrontendImage is the Managed Prometheus query frontend of GKE's
+	// prometheus-adapter guide (the tag GKE's docs and examples use).
+	DefaultFrontendImage = "gke.gcr.io/prometheus-engine/frontend:v0.15.3-gke.0"
+	// Pinned Helm charts (prometheus-community and NVIDIA repositories).
+	DefaultKubePrometheusStackChart = "82.10.3"
+	DefaultPrometheusAdapterChart   = "5.3.0"
+	DefaultDCGMExporterChart        = "4.8.4"
 )
 
 // DefaultMountOptions are seed 003's GCS FUSE options: the file cache with parallel
@@ -78,12 +87,21 @@ func (c *Config) applyDefaults(stack string) {
 	def(&s.Exposure, "cluster")
 
 	mt := &c.Metrics
-	def(&mt.Adapter, "stackdriver")
+	def(&mt.Backend, components.BackendManaged)
+	def(&mt.Adapter, components.AdapterStackdriver)
 	if mt.InstallAdapter == nil {
-		mt.InstallAdapter = boolPtr(mt.Adapter == "stackdriver")
+		mt.InstallAdapter = boolPtr(mt.Adapter != components.AdapterNone)
+	}
+	if mt.InstallPrometheus == nil {
+		mt.InstallPrometheus = boolPtr(mt.Backend == components.BackendOperator)
 	}
 	def(&mt.AdapterImage, DefaultAdapterImage)
+	def(&mt.FrontendImage, DefaultFrontendImage)
 	def(&mt.ScrapeInterval, DefaultScrapeInterval)
+	def(&mt.SystemScrapeInterval, "15s")
+	def(&mt.Charts.KubePrometheusStack, DefaultKubePrometheusStackChart)
+	def(&mt.Charts.PrometheusAdapter, DefaultPrometheusAdapterChart)
+	def(&mt.Charts.DCGMExporter, DefaultDCGMExporterChart)
 }
 
 func (c *Config) applyProfileDefaults() {
@@ -106,7 +124,11 @@ func (c *Config) applyProfileDefaults() {
 	def(&st.SidecarCPULimit, "0")
 	def(&st.SidecarMemoryLimit, "0")
 	def(&st.SidecarStorageLimit, "0")
-	def(&st.XLACache, "shared")
+	if components.IsTPU(p.Accelerator.Type) {
+		def(&st.XLACache, components.XLACacheShared)
+	} else {
+		def(&st.XLACache, components.XLACacheOff) // XLA compiles for TPUs only
+	}
 	def(&st.XLACacheLocalSize, "20Gi")
 	if st.XLACachePublishDelay == nil {
 		st.XLACachePublishDelay = intPtr(60)

@@ -31,10 +31,12 @@ type Profile struct {
 	Autoscaling     AutoscalingSpec `yaml:"autoscaling"`
 }
 
-// AcceleratorSpec is the slice shape one replica runs on.
+// AcceleratorSpec is what one replica runs on: a TPU slice (type tpu-v6e and a topology)
+// or a GPU node (a GKE GPU type and a count).
 type AcceleratorSpec struct {
-	Type     string `yaml:"type"`     // tpu-v6e
-	Topology string `yaml:"topology"` // 1x1 | 2x2 | 2x4
+	Type     string `yaml:"type"`     // tpu-v6e | nvidia-l4 | nvidia-h100-80gb | ...
+	Topology string `yaml:"topology"` // TPU: 1x1 | 2x2 | 2x4
+	Count    int    `yaml:"count"`    // GPU: GPUs per replica (and node)
 }
 
 // ServerSpec holds the vLLM server's limits (vllm.entrypoints.openai.api_server flags).

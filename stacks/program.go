@@ -36,12 +36,7 @@ func Deploy(ctx *pulumi.Context, cfg *Config) error {
 	if err != nil {
 		return err
 	}
-	pl := cfg.Pool
-	pool, err := components.NewTPUNodePool(ctx, "tpu", &components.TPUNodePoolArgs{
-		Create: *pl.Create, Project: cfg.Project, Cluster: cluster.Name, Location: cl.Location, NodeLocations: cl.Zones,
-		Topology: cfg.Profile.Accelerator.Topology, MinNodes: *pl.MinNodes, MaxNodes: *pl.MaxNodes,
-		Spot: pl.Spot, Reservation: pl.Reservation, LocationPolicy: pl.LocationPolicy, DiskSizeGB: pl.DiskSizeGB,
-	})
+	pool, err := deployPool(ctx, cfg, cluster)
 	if err != nil {
 		return err
 	}
@@ -65,6 +60,32 @@ func Deploy(ctx *pulumi.Context, cfg *Config) error {
 	ctx.Export("endpoint", pulumi.Sprintf("http://%s.%s.svc.cluster.local:%d", cfg.ObjectName(), cfg.Serving.Namespace, cfg.Profile.Server.Port))
 	ctx.Export("model", pulumi.String(cfg.Profile.Model))
 	return nil
+}
+
+// deployPool creates (or describes) the accelerator pool the profile asks for.
+func deployPool(ctx *pulumi.Context, cfg *Config, cluster *components.Cluster) (components.PoolCapacity, error) {
+	pl, cl, acc := cfg.Pool, cfg.Cluster, cfg.Profile.Accelerator
+	if components.IsTPU(acc.Type) {
+		p, err := components.NewTPUNodePool(ctx, "tpu", &components.TPUNodePoolArgs{
+			Create: *pl.Create, Project: cfg.Project, Cluster: cluster.Name, Location: cl.Location, NodeLocations: cl.Zones,
+			Topology: acc.Topology, MinNodes: *pl.MinNodes, MaxNodes: *pl.MaxNodes,
+			Spot: pl.Spot, Reservation: pl.Reservation, LocationPolicy: pl.LocationPolicy, DiskSizeGB: pl.DiskSizeGB,
+		})
+		if err != nil {
+			return components.PoolCapacity{}, err
+		}
+		return p.Capacity(), nil
+	}
+	p, err := components.NewGPUNodePool(ctx, "gpu", &components.GPUNodePoolArgs{
+		Create: *pl.Create, Project: cfg.Project, Cluster: cluster.Name, Location: cl.Location, NodeLocations: cl.Zones,
+		Accelerator: acc.Type, Count: acc.Count, MinNodes: *pl.MinNodes, MaxNodes: *pl.MaxNodes,
+		Spot: pl.Spot, Reservation: pl.Reservation, LocationPolicy: pl.LocationPolicy, DiskSizeGB: pl.DiskSizeGB,
+		DriverVersion: pl.DriverVersion,
+	})
+	if err != nil {
+		return components.PoolCapacity{}, err
+	}
+	return p.Capacity(), nil
 }
 
 // lookupProjectNumber returns the number the Workload Identity principals need, from config
@@ -98,9 +119,20 @@ func deployGCPAccess(ctx *pulumi.Context, cfg *Config, projectNumber pulumi.Stri
 	if err != nil {
 		return pulumi.StringOutput{}, err
 	}
-	if cfg.Metrics.Adapter == "stackdriver" {
+	// Whoever reads Cloud Monitoring for the HPA needs monitoring.viewer: the Stackdriver
+	// adapter, or the Managed Prometheus frontend that prometheus-adapter queries.
+	mt := cfg.Metrics
+	switch {
+	case mt.Adapter == components.AdapterStackdriver:
 		if _, err := components.NewAdapterIAM(ctx, "adapter-iam", &components.AdapterIAMArgs{
 			Project: cfg.Project, ProjectNumber: projectNumber,
+		}); err != nil {
+			return pulumi.StringOutput{}, err
+		}
+	case mt.Adapter == components.AdapterPrometheus && mt.Backend == components.BackendManaged:
+		if _, err := components.NewAdapterIAM(ctx, "frontend-iam", &components.AdapterIAMArgs{
+			Project: cfg.Project, ProjectNumber: projectNumber,
+			Namespace: components.FrontendNamespace, ServiceAccount: components.FrontendServiceAccount,
 		}); err != nil {
 			return pulumi.StringOutput{}, err
 		}

@@ -1,6 +1,7 @@
 package stacks
 
 import (
+	"fmt"
 
 	"github.com/llmserve/llmserve/components"
 )
@@ -31,17 +32,38 @@ func Size(p Profile) Sizing {
 	}
 	s := Sizing{WeightsGB: p.ParamsBillions * bytesPerParam[p.DType]}
 	s.NeedGB = s.WeightsGB * (1 + headroom)
-	if slice, ok := components.LookupTPUSlice(p.Accelerator.Topology); ok {
-		s.HaveGB = float64(slice.Chips * components.TPUv6eHBMGB)
-	}
-	s.Fits = s.HaveGB > 0 && s.NeedGB <= s.HaveGB
-	for _, slice := range components.TPUSlices() {
-		if s.NeedGB <= float64(slice.Chips*components.TPUv6eHBMGB) {
-			s.Smallest = slice.Topology
-			break
+	a := p.Accelerator
+	if components.IsTPU(a.Type) {
+		if slice, ok := components.LookupTPUSlice(a.Topology); ok {
+			s.HaveGB = float64(slice.Chips * components.TPUv6eHBMGB)
+		}
+		for _, slice := range components.TPUSlices() {
+			if s.NeedGB <= float64(slice.Chips*components.TPUv6eHBMGB) {
+				s.Smallest = slice.Topology
+				break
+			}
+		}
+	} else if g, ok := components.LookupGPU(a.Type); ok {
+		if _, ok := g.Machines[a.Count]; ok {
+			s.HaveGB = float64(a.Count * g.MemoryGB)
+		}
+		for _, n := range g.Counts() {
+			if s.NeedGB <= float64(n*g.MemoryGB) {
+				s.Smallest = fmt.Sprintf("accelerator.count %d", n)
+				break
+			}
 		}
 	}
+	s.Fits = s.HaveGB > 0 && s.NeedGB <= s.HaveGB
 	return s
+}
+
+// shape names what a replica runs on, for messages: "a 2x4 slice", "1 x nvidia-l4".
+func shape(a AcceleratorSpec) (key, value, what string) {
+	if components.IsTPU(a.Type) {
+		return "accelerator.topology", fmt.Sprintf("%q", a.Topology), "a " + a.Topology + " slice"
+	}
+	return "accelerator.count", fmt.Sprint(a.Count), fmt.Sprintf("%d x %s", a.Count, a.Type)
 }
 
 // validateSizing: the weights plus KV-cache headroom must fit the slice's HBM.
@@ -64,8 +86,12 @@ func (c *Config) validateSizing(p *problems) {
 	}
 	fix := "needs " + s.Smallest
 	if s.Smallest == "" {
-		fix = "no single-host v6e slice holds it; quantize (dtype int8/fp8) or pick a smaller model"
+		fix = "no single node holds it; quantize (dtype int8/fp8) or pick a smaller model"
+		if components.IsTPU(pr.Accelerator.Type) {
+			fix = "no single-host v6e slice holds it; quantize (dtype int8/fp8) or pick a smaller model"
+		}
 	}
-	p.addf("accelerator.topology %q: %s needs %.0f GB (%.0f GB of %s weights + %.0f%% KV-cache headroom) but a %s slice has %.0f GB of HBM; %s",
-		pr.Accelerator.Topology, c.ModelName, s.NeedGB, s.WeightsGB, pr.DType, 100*(s.NeedGB/s.WeightsGB-1), pr.Accelerator.Topology, s.HaveGB, fix)
+	key, value, what := shape(pr.Accelerator)
+	p.addf("%s %s: %s needs %.0f GB (%.0f GB of %s weights + %.0f%% KV-cache headroom) but %s has %.0f GB of accelerator memory; %s",
+		key, value, c.ModelName, s.NeedGB, s.WeightsGB, pr.DType, 100*(s.NeedGB/s.WeightsGB-1), what, s.HaveGB, fix)
 }

@@ -13,12 +13,19 @@ import (
 
 var (
 	projectIDRe   = regexp.MustCompile(`^[a-z][a-z0-9-]{4,28}[a-z0-9]$`)
+	semverRe      = regexp.MustCompile(`^[0-9]+\.[0-9]+\.[0-9]+$`)
 	clusterNameRe = regexp.MustCompile(`^[a-z]([a-z0-9-]{0,38}[a-z0-9])?$`)
 	dnsLabelRe    = regexp.MustCompile(`^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$`)
 	bucketRe      = regexp.MustCompile(`^[a-z0-9][a-z0-9._-]{1,61}[a-z0-9]$`)
 	// Image references must carry a tag other than latest, or a digest.
 	pinnedImageRe = regexp.MustCompile(`^[^\s:@]+(:[0-9]+)?(/[^\s:@]+)*(:[\w][\w.-]{0,127}|@sha256:[0-9a-f]{64})$`)
 )
+
+// pinned says whether an image reference names a fixed version: a tag other than latest,
+// or a digest.
+func pinned(image string) bool {
+	return pinnedImageRe.MatchString(image) && !strings.HasSuffix(image, ":latest")
+}
 
 // gcsfuseForbiddenOptions are rejected by the GCS FUSE CSI driver
 // (https://cloud.google.com/kubernetes-engine/docs/how-to/cloud-storage-fuse-csi-driver-perf).
@@ -116,6 +123,13 @@ func (c *Config) validatePool(p *problems) {
 	if pl.Spot && pl.Reservation != "" {
 		p.addf("llmserve:pool: spot and reservation %q exclude each other; choose one", pl.Reservation)
 	}
+	if pl.DriverVersion != "" {
+		if components.IsTPU(c.Profile.Accelerator.Type) {
+			p.addf("llmserve:pool.driverVersion: NVIDIA drivers are for GPU pools; %s needs none", c.Profile.Accelerator.Type)
+		} else if pl.DriverVersion != "LATEST" && pl.DriverVersion != "DEFAULT" {
+			p.addf("llmserve:pool.driverVersion %q: want LATEST or DEFAULT (GKE-managed driver install)", pl.DriverVersion)
+		}
+	}
 	if pl.DiskSizeGB != 0 && pl.DiskSizeGB < 10 {
 		p.addf("llmserve:pool.diskSizeGb %d: want at least 10", pl.DiskSizeGB)
 	}
@@ -164,16 +178,41 @@ func (c *Config) validateServing(p *problems) {
 
 func (c *Config) validateMetrics(p *problems) {
 	m := c.Metrics
-	switch m.Adapter {
-	case "stackdriver", "none":
+	switch m.Backend {
+	case components.BackendManaged, components.BackendOperator:
 	default:
-		p.addf("llmserve:metrics.adapter %q: want stackdriver or none", m.Adapter)
+		p.addf("llmserve:metrics.backend %q: want managed-prometheus or prometheus-operator", m.Backend)
 	}
-	if *m.InstallAdapter && m.Adapter == "none" {
+	switch m.Adapter {
+	case components.AdapterStackdriver, components.AdapterPrometheus, components.AdapterNone:
+	default:
+		p.addf("llmserve:metrics.adapter %q: want stackdriver, prometheus-adapter or none", m.Adapter)
+	}
+	if m.Adapter == components.AdapterStackdriver && m.Backend == components.BackendOperator {
+		p.addf("llmserve:metrics.adapter stackdriver: it reads Cloud Monitoring, not the Prometheus Operator's Prometheus; use prometheus-adapter with backend prometheus-operator")
+	}
+	if m.Backend == components.BackendOperator && c.Cluster.Mode == components.ModeAutopilot {
+		p.addf("llmserve:metrics.backend prometheus-operator: its node exporter and DCGM DaemonSets need node access that Autopilot refuses (seed 002); use cluster.mode standard or managed-prometheus")
+	}
+	if *m.InstallAdapter && m.Adapter == components.AdapterNone {
 		p.addf("llmserve:metrics.installAdapter: adapter is none; remove installAdapter or choose an adapter")
 	}
-	if *m.InstallAdapter && !pinnedImageRe.MatchString(m.AdapterImage) {
+	if *m.InstallPrometheus && m.Backend != components.BackendOperator {
+		p.addf("llmserve:metrics.installPrometheus: GKE runs Managed Prometheus itself; it is for backend prometheus-operator")
+	}
+	if *m.InstallAdapter && m.Adapter == components.AdapterStackdriver && !pinned(m.AdapterImage) {
 		p.addf("llmserve:metrics.adapterImage %q: pin a version tag or digest", m.AdapterImage)
+	}
+	if m.Adapter == components.AdapterPrometheus && m.Backend == components.BackendManaged && !pinned(m.FrontendImage) {
+		p.addf("llmserve:metrics.frontendImage %q: pin a version tag or digest", m.FrontendImage)
+	}
+	for key, v := range map[string]string{"kubePrometheusStack": m.Charts.KubePrometheusStack, "prometheusAdapter": m.Charts.PrometheusAdapter, "dcgmExporter": m.Charts.DCGMExporter} {
+		if !semverRe.MatchString(v) {
+			p.addf("llmserve:metrics.charts.%s %q: pin an exact chart version such as 1.2.3", key, v)
+		}
+	}
+	if d, ok := promDuration(m.SystemScrapeInterval); !ok || d < 15*time.Second {
+		p.addf("llmserve:metrics.systemScrapeInterval %q: TPU system metrics are scraped every 15s at most; use 15s or more", m.SystemScrapeInterval)
 	}
 	if d, ok := promDuration(m.ScrapeInterval); !ok {
 		p.addf("llmserve:metrics.scrapeInterval %q: not a Prometheus duration such as 5s or 1m", m.ScrapeInterval)

@@ -7,11 +7,22 @@ import (
 	"github.com/llmserve/llmserve/components"
 )
 
-// ChipsPerReplica is the number of accelerator chips one server replica uses: one
-// single-host slice of the profile's topology.
+// ChipsPerReplica is the number of accelerators one server replica uses: the chips of one
+// single-host TPU slice, or the GPUs of one node.
 func (c *Config) ChipsPerReplica() int {
+	if !components.IsTPU(c.Profile.Accelerator.Type) {
+		return c.Profile.Accelerator.Count
+	}
 	s, _ := components.LookupTPUSlice(c.Profile.Accelerator.Topology)
 	return s.Chips
+}
+
+// acceleratorUnit names what ChipsPerReplica counts, for messages.
+func (c *Config) acceleratorUnit() string {
+	if components.IsTPU(c.Profile.Accelerator.Type) {
+		return "TPU chips"
+	}
+	return c.Profile.Accelerator.Type + " GPUs"
 }
 
 func (c *Config) validateProfile(p *problems) {
@@ -24,18 +35,10 @@ func (c *Config) validateProfile(p *problems) {
 	if pr.Model == "" {
 		p.addf("model: required; the Hugging Face model id, such as meta-llama/Llama-3.1-8B-Instruct")
 	}
-	if !pinnedImageRe.MatchString(pr.Image) || strings.HasSuffix(pr.Image, ":latest") {
+	if !pinned(pr.Image) {
 		p.addf("image %q: pin a version tag or digest (not latest), so every replica runs the same server", pr.Image)
 	}
-	if pr.Accelerator.Type != components.AcceleratorTPUv6e {
-		p.addf("accelerator.type %q: want %s", pr.Accelerator.Type, components.AcceleratorTPUv6e)
-	}
-	slice, ok := components.LookupTPUSlice(pr.Accelerator.Topology)
-	if !ok {
-		p.addf("accelerator.topology %q: want one of %s (single-host TPU v6e slices)", pr.Accelerator.Topology, components.TPUTopologies())
-	} else if pr.Server.TensorParallelSize != slice.Chips {
-		p.addf("server.tensorParallelSize %d: must equal the %d chips of a %s slice", pr.Server.TensorParallelSize, slice.Chips, slice.Topology)
-	}
+	c.validateAccelerator(p)
 	if pr.Server.Port < 1 || pr.Server.Port > 65535 {
 		p.addf("server.port %d: want 1-65535", pr.Server.Port)
 	}
@@ -59,6 +62,48 @@ func (c *Config) validateProfile(p *problems) {
 	}
 	if pr.Probes.PeriodSeconds < 1 || pr.Probes.PeriodSeconds > pr.Probes.StartupTimeoutSeconds {
 		p.addf("probes.periodSeconds %d: want between 1 and startupTimeoutSeconds", pr.Probes.PeriodSeconds)
+	}
+}
+
+func (c *Config) validateAccelerator(p *problems) {
+	pr := c.Profile
+	a := pr.Accelerator
+	if components.IsTPU(a.Type) {
+		if a.Count != 0 {
+			p.addf("accelerator.count %d: for GPUs; a TPU slice's chips follow from its topology", a.Count)
+		}
+		slice, ok := components.LookupTPUSlice(a.Topology)
+		if !ok {
+			p.addf("accelerator.topology %q: want one of %s (single-host TPU v6e slices)", a.Topology, components.TPUTopologies())
+		} else if pr.Server.TensorParallelSize != slice.Chips {
+			p.addf("server.tensorParallelSize %d: must equal the %d chips of a %s slice", pr.Server.TensorParallelSize, slice.Chips, slice.Topology)
+		}
+		if pr.Engine == components.EngineVLLM && strings.Contains(pr.Image, "vllm-openai") {
+			p.addf("image %q: the vLLM CUDA image cannot drive TPUs; use vllm/vllm-tpu", pr.Image)
+		}
+		return
+	}
+	g, ok := components.LookupGPU(a.Type)
+	if !ok {
+		p.addf("accelerator.type %q: want %s or a GPU: %s", a.Type, components.AcceleratorTPUv6e, components.GPUTypeNames())
+		return
+	}
+	if a.Topology != "" {
+		p.addf("accelerator.topology %q: for TPUs; a GPU node is sized by accelerator.count", a.Topology)
+	}
+	if _, ok := g.Machines[a.Count]; !ok {
+		p.addf("accelerator.count %d: %s nodes come with %v GPUs", a.Count, g.Name, g.Counts())
+	} else if pr.Server.TensorParallelSize != a.Count {
+		p.addf("server.tensorParallelSize %d: must equal the %d GPUs of a replica (accelerator.count)", pr.Server.TensorParallelSize, a.Count)
+	}
+	if pr.Engine == components.EngineJetStream {
+		p.addf("engine jetstream: JetStream (MaxText) serves on TPUs; use vllm on %s", g.Name)
+	}
+	if strings.Contains(pr.Image, "vllm-tpu") {
+		p.addf("image %q: the TPU image cannot drive GPUs; use vllm/vllm-openai", pr.Image)
+	}
+	if pr.Storage.XLACache != components.XLACacheOff {
+		p.addf("storage.xlaCache %q: the XLA compilation cache is for TPUs; use off on GPUs", pr.Storage.XLACache)
 	}
 }
 
@@ -87,7 +132,7 @@ func (c *Config) validateVLLM(p *problems) {
 
 func (c *Config) validateJetStream(p *problems) {
 	j := c.Profile.JetStream
-	if !pinnedImageRe.MatchString(j.HTTPImage) || strings.HasSuffix(j.HTTPImage, ":latest") {
+	if !pinned(j.HTTPImage) {
 		p.addf("jetstream.httpImage %q: pin a version tag of the jetstream-http image", j.HTTPImage)
 	}
 	if j.ModelName == "" {
@@ -157,7 +202,7 @@ func (c *Config) validateAutoscaling(p *problems) {
 	seen := map[string]bool{}
 	for i, m := range a.Metrics {
 		key := fmt.Sprintf("autoscaling.metrics[%d]", i)
-		if msg := components.CheckMetric(c.Profile.Engine, m.Metric, m.Target); msg != "" {
+		if msg := components.CheckMetric(c.Profile.Engine, c.Metrics.Adapter, m.Metric, m.Target); msg != "" {
 			p.addf("%s: %s", key, msg)
 		}
 		if seen[m.Metric] {
@@ -167,23 +212,40 @@ func (c *Config) validateAutoscaling(p *problems) {
 		if km, ok := components.LookupMetric(m.Metric); ok && km.Source == components.ServerGauge && len(m.Selector) > 0 {
 			p.addf("%s: selector is for accelerator (External) metrics; %q is read per pod of this server", key, m.Metric)
 		}
-		if km, ok := components.LookupMetric(m.Metric); ok && km.Source != components.ServerGauge && c.Metrics.Adapter == "none" {
-			p.addf("%s: %q is served by the Stackdriver adapter; llmserve:metrics.adapter is none", key, m.Metric)
-		}
+		c.validateMetricPath(p, key, m.Metric)
 	}
 	validateRules(p, "autoscaling.behavior.scaleUp", a.Behavior.ScaleUp)
 	validateRules(p, "autoscaling.behavior.scaleDown", a.Behavior.ScaleDown)
 
-	// Capacity: every replica is one slice; the HPA must not ask for more than the pool holds.
+	// Capacity: every replica is one node; the HPA must not ask for more than the pool holds.
 	chips := c.ChipsPerReplica()
 	if chips > 0 && a.MaxReplicas >= a.MinReplicas && *c.Pool.MaxNodes >= 1 {
 		if need, have := a.MaxReplicas*chips, *c.Pool.MaxNodes*chips; need > have {
-			p.addf("autoscaling.maxReplicas %d: needs %d TPU chips but llmserve:pool.maxNodes %d holds %d; raise pool.maxNodes to %d or lower maxReplicas",
-				a.MaxReplicas, need, *c.Pool.MaxNodes, have, a.MaxReplicas)
+			p.addf("autoscaling.maxReplicas %d: needs %d %s but llmserve:pool.maxNodes %d holds %d; raise pool.maxNodes to %d or lower maxReplicas",
+				a.MaxReplicas, need, c.acceleratorUnit(), *c.Pool.MaxNodes, have, a.MaxReplicas)
 		}
 		if *c.Pool.MinNodes > a.MaxReplicas {
 			p.addf("llmserve:pool.minNodes %d: more idle slices than maxReplicas %d can ever use; lower pool.minNodes", *c.Pool.MinNodes, a.MaxReplicas)
 		}
+	}
+}
+
+// validateMetricPath checks that a metric can reach the HPA on this stack's pipeline.
+func (c *Config) validateMetricPath(p *problems, key, metric string) {
+	km, ok := components.LookupMetric(metric)
+	if !ok {
+		return
+	}
+	tpu := components.IsTPU(c.Profile.Accelerator.Type)
+	switch {
+	case km.Source == components.GPUExporterMetric && tpu:
+		p.addf("%s: %q measures NVIDIA GPUs; this profile runs on %s", key, metric, c.Profile.Accelerator.Type)
+	case km.Source == components.GPUExporterMetric && c.Metrics.Backend != components.BackendOperator:
+		p.addf("%s: %q comes from the DCGM exporter, which llmserve:metrics.backend prometheus-operator installs and scrapes; set backend prometheus-operator", key, metric)
+	case km.Source == components.AcceleratorMetric && c.Metrics.Backend != components.BackendManaged:
+		p.addf("%s: %q is a GKE system metric in Cloud Monitoring; it needs llmserve:metrics.backend managed-prometheus", key, metric)
+	case km.Source == components.AcceleratorMetric && !tpu && metric == "memory_used_percentage":
+		p.addf("%s: %q is built from TPU memory metrics; on GPUs use DCGM_FI_DEV_GPU_UTIL", key, metric)
 	}
 }
 

@@ -47,7 +47,11 @@ func snapshot(t *testing.T, rec *recorder) []byte {
 
 // goldenStacks are the stacks with a snapshot: the dev stack and one per model profile.
 func goldenStacks(t *testing.T) map[string]stackConfig {
-	s := map[string]stackConfig{"dev": devConfig(t)}
+	s := map[string]stackConfig{
+		"dev":                       devConfig(t),
+		"dev-seed000-prom-adapter":  seed000Config(t),
+		"dev-seed002-prom-operator": seed002Config(t),
+	}
 	for _, p := range stacks.ProfileNames() {
 		s["dev-"+p] = devConfig(t).with("llmserve:model", p).without("llmserve:overrides")
 	}

@@ -1,0 +1,101 @@
+package components
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes"
+	"github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/apiextensions"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+)
+
+// GPUUtilizationRecord is the series the PrometheusRule records: DCGM's GPU utilisation
+// (0-100) labelled with the server's namespace and pod, which prometheus-adapter serves
+// as a Pods metric.
+const GPUUtilizationRecord = "llmserve_gpu_utilization"
+
+// OperatorMonitoringArgs configures an OperatorMonitoring.
+type OperatorMonitoringArgs struct {
+	Kube      Kube
+	Namespace pulumi.StringInput
+	Name      string
+	// ServiceLabels select the server's Service; Port is its metrics port name.
+	ServiceLabels map[string]string
+	Port, Path    string
+	Interval      string
+	// RecordGPUUtilization adds the PrometheusRule for DCGM utilisation per server pod.
+	RecordGPUUtilization bool
+	// ServerNamespace scopes the recording rule to the server's pods.
+	ServerNamespace string
+}
+
+// OperatorMonitoring is the Prometheus Operator half of the server's monitoring (seed 002):
+// a ServiceMonitor that scrapes the server and, for GPU scaling, a PrometheusRule that
+// turns DCGM's per-GPU series into an HPA-friendly per-pod series.
+type OperatorMonitoring struct {
+	pulumi.ResourceState
+	ServiceMonitor *apiextensions.CustomResource
+	Rule           *apiextensions.CustomResource // nil unless RecordGPUUtilization
+}
+
+// NewOperatorMonitoring creates the ServiceMonitor and the rule.
+func NewOperatorMonitoring(ctx *pulumi.Context, name string, args *OperatorMonitoringArgs, opts ...pulumi.ResourceOption) (*OperatorMonitoring, error) {
+	if args == nil || args.Namespace == nil || args.Name == "" || len(args.ServiceLabels) == 0 || args.Port == "" {
+		return nil, fmt.Errorf("operator monitoring %q: %w", name, errors.New("Namespace, Name, ServiceLabels and Port are required"))
+	}
+	if err := args.Kube.validate(); err != nil {
+		return nil, fmt.Errorf("operator monitoring %q: %w", name, err)
+	}
+	if _, err := ParsePromDuration(args.Interval); err != nil {
+		return nil, fmt.Errorf("operator monitoring %q: interval: %w", name, err)
+	}
+	o := &OperatorMonitoring{}
+	if err := ctx.RegisterComponentResource(TypeOperatorMonitoring, name, o, opts...); err != nil {
+		return nil, err
+	}
+	k := args.Kube
+	endpoint := pulumi.Map{"port": pulumi.String(args.Port), "interval": pulumi.String(args.Interval)}
+	if args.Path != "" {
+		endpoint["path"] = pulumi.String(args.Path)
+	}
+	sm, err := apiextensions.NewCustomResource(ctx, name+"-servicemonitor", &apiextensions.CustomResourceArgs{
+		ApiVersion: pulumi.String("monitoring.coreos.com/v1"),
+		Kind:       pulumi.String("ServiceMonitor"),
+		Metadata:   k.meta(args.Name, args.Namespace, nil, nil),
+		OtherFields: kubernetes.UntypedArgs{"spec": pulumi.Map{
+			"selector":  pulumi.Map{"matchLabels": pulumi.ToStringMap(args.ServiceLabels)},
+			"endpoints": pulumi.Array{endpoint},
+		}},
+	}, k.opts(o)...)
+	if err != nil {
+		return nil, fmt.Errorf("operator monitoring %q: servicemonitor: %w", name, err)
+	}
+	o.ServiceMonitor = sm
+	if args.RecordGPUUtilization {
+		rule, err := apiextensions.NewCustomResource(ctx, name+"-gpu-rule", &apiextensions.CustomResourceArgs{
+			ApiVersion: pulumi.String("monitoring.coreos.com/v1"),
+			Kind:       pulumi.String("PrometheusRule"),
+			Metadata:   k.meta(args.Name+"-gpu", args.Namespace, nil, nil),
+			OtherFields: kubernetes.UntypedArgs{"spec": pulumi.Map{"groups": pulumi.Array{pulumi.Map{
+				"name": pulumi.String("llmserve-gpu"),
+				"rules": pulumi.Array{pulumi.Map{
+					"record": pulumi.String(GPUUtilizationRecord),
+					"expr":   pulumi.String(GPUUtilizationExpr(args.ServerNamespace)),
+				}},
+			}}}},
+		}, k.opts(o)...)
+		if err != nil {
+			return nil, fmt.Errorf("operator monitoring %q: prometheus rule: %w", name, err)
+		}
+		o.Rule = rule
+	}
+	return o, ctx.RegisterResourceOutputs(o, pulumi.Map{"name": pulumi.String(args.Name)})
+}
+
+// GPUUtilizationExpr averages DCGM_FI_DEV_GPU_UTIL per server pod. The exporter labels each
+// GPU with the pod using it; scraped through a ServiceMonitor those labels become
+// exported_namespace/exported_pod (the target's own namespace/pod win), so they are copied
+// back to namespace/pod, the labels prometheus-adapter maps to Kubernetes objects.
+func GPUUtilizationExpr(namespace string) string {
+	return fmt.Sprintf(`avg by (namespace, pod) (label_replace(label_replace(DCGM_FI_DEV_GPU_UTIL{exported_namespace=%q, exported_pod!=""}, "namespace", "$1", "exported_namespace", "(.+)"), "pod", "$1", "exported_pod", "(.+)"))`, namespace)
+}

@@ -1,0 +1,47 @@
+package tests
+
+import (
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+)
+
+// gpuConfig is the dev stack serving seed 001's model on an L4.
+func gpuConfig(t *testing.T) stackConfig {
+	return devConfig(t).with("llmserve:model", "gemma-3-1b-it").without("llmserve:overrides")
+}
+
+func TestGPUPool(t *testing.T) {
+	rec := mustRun(t, "dev", gpuConfig(t))
+	assert.Empty(t, rec.byType("llmserve:gke:TPUNodePool"))
+	rec.one(t, "llmserve:gke:GPUNodePool")
+	pool := in(rec.named(t, tNodePool, "gpu-pool"))
+	assert.Equal(t, "g2-standard-8", dig(t, pool, "nodeConfig.machineType"))
+	assert.Equal(t, map[string]any{"type": "nvidia-l4", "count": 1.0, "gpuDriverInstallationConfig": map[string]any{"gpuDriverVersion": "LATEST"}},
+		dig(t, pool, "nodeConfig.guestAccelerators.0"))
+	assert.Equal(t, 5.0, dig(t, pool, "autoscaling.totalMaxNodeCount"))
+}
+
+func TestGPUServer(t *testing.T) {
+	rec := mustRun(t, "dev", gpuConfig(t))
+	dep := server(t, rec)
+	assert.Equal(t, map[string]any{"cloud.google.com/gke-accelerator": "nvidia-l4"}, dig(t, dep, "spec.template.spec.nodeSelector"))
+	c := container(t, dep, "server")
+	assert.Equal(t, "vllm/vllm-openai:v0.18.2", c["image"])
+	assert.Equal(t, "1", dig(t, c, "resources.limits.nvidia.com/gpu"))
+	assert.Equal(t, "1", dig(t, c, "resources.requests.nvidia.com/gpu"))
+	assert.Equal(t, "nvidia.com/gpu", dig(t, dep, "spec.template.spec.tolerations.0.key"))
+	// No XLA on GPUs: no cache path, no restore/publish containers.
+	assert.NotContains(t, envMap(c), "VLLM_XLA_CACHE_PATH")
+	assert.Nil(t, dig(t, dep, "spec.template.spec").(map[string]any)["initContainers"])
+	hpa := in(rec.one(t, tHPA))
+	assert.Equal(t, "prometheus.googleapis.com|vllm:num_requests_running|gauge", dig(t, hpa, "spec.metrics.0.pods.metric.name"))
+	assert.Equal(t, "4", dig(t, hpa, "spec.metrics.0.pods.target.averageValue"))
+}
+
+func TestGPUSpotPool(t *testing.T) {
+	rec := mustRun(t, "dev", gpuConfig(t).with("llmserve:pool", m{"spot": true, "driverVersion": "DEFAULT"}))
+	pool := in(rec.named(t, tNodePool, "gpu-pool"))
+	assert.Equal(t, true, dig(t, pool, "nodeConfig.spot"))
+	assert.Equal(t, "DEFAULT", dig(t, pool, "nodeConfig.guestAccelerators.0.gpuDriverInstallationConfig.gpuDriverVersion"))
+}
