@@ -98,7 +98,8 @@ func NewCluster(ctx *pulumi.Context, name string, args *ClusterArgs, opts ...pul
 		provArgs.Context = pulumi.String(args.Context)
 	}
 	if args.RenderDir != "" {
-		provArgs.RenderYamlToDirectory = pulumi.String(args.RenderDir)
+		// Rendering talks to no cluster; the provider refuses a kubeconfig alongside it.
+		provArgs = &kubernetes.ProviderArgs{RenderYamlToDirectory: pulumi.String(args.RenderDir)}
 	}
 	p, err := kubernetes.NewProvider(ctx, name+"-k8s", provArgs, pulumi.Parent(c))
 	if err != nil {

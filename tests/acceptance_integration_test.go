@@ -93,7 +93,10 @@ func acceptanceConfigs(t *testing.T) []namedConfig {
 		// The dev overrides are sized for llama-3.1-8b; each profile stands on its own.
 		out = append(out, namedConfig{"profile-" + p, devConfig(t).with("llmserve:model", p).without("llmserve:overrides")})
 	}
-	out = append(out, namedConfig{"skipAwait", devConfig(t).with("llmserve:skipAwait", "true")})
+	out = append(out, namedConfig{"skipAwait", devConfig(t).with("llmserve:skipAwait", "true")},
+		// The other metrics paths: ServiceMonitor and PrometheusRule need the operator's CRDs.
+		namedConfig{"seed000-prometheus-adapter", seed000Config(t)},
+		namedConfig{"seed002-prometheus-operator", seed002Config(t)})
 	return out
 }
 
