@@ -39,6 +39,10 @@ const ProjectName = "llmserve"
 // SecretMask replaces the value of every secret stack output this API returns.
 const SecretMask = "[secret]"
 
+// ErrInvalidConfig marks errors about the target or settings, found before the engine runs:
+// errors.Is(err, ErrInvalidConfig) tells a caller to fix its input rather than retry.
+var ErrInvalidConfig = errors.New("invalid configuration")
+
 // Target names one deployment: a model in an environment. Its stack is "<env>-<model>",
 // so every model of an environment has its own stack, state and lock.
 type Target struct {
@@ -203,14 +207,14 @@ func Open(ctx context.Context, t Target, o Options) (*Stack, error) {
 		return nil, fmt.Errorf("llmserve %s: %s: %w", name, what, err)
 	}
 	if err := t.validate(); err != nil {
-		return fail("target", err)
+		return fail("target", fmt.Errorf("%w: %w", ErrInvalidConfig, err))
 	}
 	cm, err := o.Settings.StackConfig(t)
 	if err != nil {
-		return fail("settings", err)
+		return fail("settings", fmt.Errorf("%w: %w", ErrInvalidConfig, err))
 	}
 	if err := checkConfig(name, cm); err != nil {
-		return fail("invalid config", err)
+		return fail("config", fmt.Errorf("%w:\n%w", ErrInvalidConfig, err))
 	}
 	backend, err := backendURL(o.Backend)
 	if err != nil {
@@ -519,27 +523,9 @@ func configDoc(v reflect.Value) (doc any, ok bool) {
 }
 
 // checkConfig runs Load on the config values exactly as the program would receive them,
-// under mocks that register nothing, so bad settings fail before the engine starts.
+// so bad settings fail before the engine starts.
 func checkConfig(stack string, cm auto.ConfigMap) error {
-	values := map[string]string{}
-	var secrets []string
-	for k, v := range cm {
-		values[k] = v.Value
-		if v.Secret {
-			secrets = append(secrets, k)
-		}
-	}
-	sort.Strings(secrets)
-	var loadErr error
-	err := pulumi.RunErr(func(ctx *pulumi.Context) error {
-		_, loadErr = Load(ctx)
-		return nil
-	}, pulumi.WithMocks(ProjectName, stack, noMocks{}), func(ri *pulumi.RunInfo) {
-		ri.Config, ri.ConfigSecretKeys = values, secrets
-	})
-	if loadErr != nil {
-		return loadErr
-	}
+	_, err := loadConfigMap(stack, cm)
 	return err
 }
 

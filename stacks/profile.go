@@ -185,3 +185,18 @@ func decodeStrict(doc any, into any) error {
 	}
 	return nil
 }
+
+// LoadProfile returns an embedded profile with its defaults applied, as a stack that picks
+// it with no overrides would see it.
+func LoadProfile(name string) (Profile, error) {
+	doc, err := profileDoc(name)
+	if err != nil {
+		return Profile{}, err
+	}
+	c := &Config{ModelName: name}
+	if err := decodeStrict(doc, &c.Profile); err != nil {
+		return Profile{}, fmt.Errorf("profile %q: %s", name, cleanYAMLError(err))
+	}
+	c.applyProfileDefaults()
+	return c.Profile, nil
+}

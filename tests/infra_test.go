@@ -228,7 +228,8 @@ func TestProdStackFile(t *testing.T) {
 	assert.Equal(t, 5.0, dig(t, tpu, "autoscaling.totalMaxNodeCount"))
 	assert.Equal(t, "SPECIFIC_RESERVATION", dig(t, tpu, "nodeConfig.reservationAffinity.consumeReservationType"))
 	hpa := in(rec.one(t, tHPA))
-	assert.Len(t, dig(t, hpa, "spec.metrics"), 2)
+	assert.Equal(t, 2.0, dig(t, hpa, "spec.minReplicas"))
+	assert.Equal(t, 4.0, dig(t, hpa, "spec.maxReplicas"))
 	// 5 slices for at most 4 replicas: a rolling update may surge into the spare one.
 	assert.Equal(t, 1.0, dig(t, server(t, rec), "spec.strategy.rollingUpdate.maxSurge"))
 }

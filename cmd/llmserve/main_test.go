@@ -1,0 +1,139 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"flag"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+var update = flag.Bool("update", false, "rewrite testdata/*.golden")
+
+// llmserve runs the command in-process from the repository root's env files.
+func llmserve(t *testing.T, args ...string) (code int, stdout, stderr string) {
+	t.Helper()
+	var out, errOut bytes.Buffer
+	code = run(context.Background(), append(args, dirFlag(args)...), &out, &errOut)
+	return code, out.String(), errOut.String()
+}
+
+// dirFlag points stack commands at the repository's Pulumi.<env>.yaml files.
+func dirFlag(args []string) []string {
+	if len(args) == 0 || args[0] == "models" {
+		return nil
+	}
+	return []string{"--dir", filepath.Join("..", "..")}
+}
+
+func TestModelsGolden(t *testing.T) {
+	code, out, errOut := llmserve(t, "models")
+	require.Equal(t, exitOK, code, errOut)
+	file := filepath.Join("testdata", "models.golden")
+	if *update {
+		require.NoError(t, os.WriteFile(file, []byte(out), 0o644))
+	}
+	want, err := os.ReadFile(file)
+	require.NoError(t, err)
+	assert.Equal(t, string(want), out)
+}
+
+func TestValidateEveryProfileAndEnvironment(t *testing.T) {
+	t.Setenv("HF_TOKEN", "hf_test")
+	code, out, errOut := llmserve(t, "validate", "--all")
+	require.Equal(t, exitOK, code, errOut)
+	assert.Equal(t, 10, strings.Count(out, ": ok\n"), out)
+	assert.Contains(t, out, "prod-llama-3.1-70b: ok")
+}
+
+// TestValidateBadProfilesAndOverrides: each row is a --set that must fail validation with
+// exit 1 and exactly this line among the problems.
+func TestValidateBadProfilesAndOverrides(t *testing.T) {
+	t.Setenv("HF_TOKEN", "hf_test")
+	cases := []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"70b on 2x2", []string{"--model", "llama-3.1-70b", "--set", "overrides.accelerator.topology=2x2", "--set", "overrides.server.tensorParallelSize=4"},
+			`accelerator.topology "2x2": llama-3.1-70b needs 169 GB (141 GB of bfloat16 weights + 20% KV-cache headroom) but a 2x2 slice has 128 GB of accelerator memory; needs 2x4`},
+		{"qwen on 1x1", []string{"--model", "qwen2.5-32b", "--set", "overrides.accelerator.topology=1x1", "--set", "overrides.server.tensorParallelSize=1"},
+			`accelerator.topology "1x1": qwen2.5-32b needs 79 GB (66 GB of bfloat16 weights + 20% KV-cache headroom) but a 1x1 slice has 32 GB of accelerator memory; needs 2x2`},
+		{"tp mismatch", []string{"--model", "llama-3.1-70b", "--set", "overrides.server.tensorParallelSize=4"},
+			"server.tensorParallelSize 4: must equal the 8 chips of a 2x4 slice"},
+		{"gpu too small", []string{"--model", "gemma-3-1b-it", "--set", "overrides.paramsBillions=27"},
+			"accelerator.count 1: gemma-3-1b-it needs 65 GB (54 GB of bfloat16 weights + 20% KV-cache headroom) but 1 x nvidia-l4 has 24 GB of accelerator memory; needs accelerator.count 4"},
+		{"removed metric", []string{"--set", `overrides.autoscaling.metrics=[{metric: "vllm:gpu_cache_usage_perc", target: 0.8}]`},
+			`autoscaling.metrics[0]: "vllm:gpu_cache_usage_perc" was removed from vLLM (deprecated in 0.9, removed in vllm-project/vllm#29330); use "vllm:kv_cache_usage_perc"`},
+		{"slots as percent", []string{"--model", "gemma-7b", "--set", "overrides.autoscaling.metrics=[{metric: jetstream_slots_used_percentage, target: 90}]"},
+			`autoscaling.metrics[0]: target 90 for "jetstream_slots_used_percentage" is out of range: the metric is a 0..1 fraction, so write 90% as 0.9`},
+		{"capacity", []string{"--set", "pool.maxNodes=1"},
+			"autoscaling.maxReplicas 2: needs 2 TPU chips but llmserve:pool.maxNodes 1 holds 1; raise pool.maxNodes to 2 or lower maxReplicas"},
+		{"min over max", []string{"--set", "overrides.autoscaling.minReplicas=3"},
+			"autoscaling.maxReplicas 2: must be at least minReplicas 3"},
+		{"override typo", []string{"--set", "overrides.server.maxNumSeq=4"},
+			`llmserve:overrides over profile "llama-3.1-8b": field maxNumSeq not found (fields are those of stacks/models/*.yaml)`},
+		{"unknown profile", []string{"--model", "mixtral"},
+			`llmserve:model "mixtral": no such profile; want one of gemma-3-1b-it, gemma-7b, llama-3.1-70b, llama-3.1-8b, qwen2.5-32b`},
+		{"latest image", []string{"--set", "overrides.image=vllm/vllm-tpu:latest"},
+			`image "vllm/vllm-tpu:latest": pin a version tag or digest (not latest), so every replica runs the same server`},
+		{"jetstream on gpu", []string{"--model", "gemma-7b", "--set", "overrides.accelerator={type: nvidia-h100-80gb, count: 8}"},
+			"engine jetstream: JetStream (MaxText) serves on TPUs; use vllm on nvidia-h100-80gb"},
+		{"public endpoint", []string{"--set", "serving.exposure=public"},
+			"llmserve:serving.exposure public: puts an unauthenticated LLM on a public IP; set serving.allowPublic: true to mean it, or use internal"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			code, _, errOut := llmserve(t, append([]string{"validate", "--env", "dev"}, tc.args...)...)
+			assert.Equal(t, exitInvalid, code)
+			assert.Contains(t, strings.Split(errOut, "\n"), tc.want, errOut)
+		})
+	}
+}
+
+func TestValidateMissingTokenListsEveryProblem(t *testing.T) {
+	t.Setenv("HF_TOKEN", "")
+	code, _, errOut := llmserve(t, "validate", "--env", "dev", "--set", "cluster.mode=gke")
+	assert.Equal(t, exitInvalid, code)
+	assert.Contains(t, errOut, `llmserve:cluster.mode "gke": want one of standard, autopilot, existing`)
+	assert.Contains(t, errOut, "llmserve:hfToken: required")
+}
+
+func TestUsageErrors(t *testing.T) {
+	code, _, errOut := llmserve(t, "validate", "--no-such-flag")
+	assert.Equal(t, exitUsage, code, errOut)
+	code, _, _ = llmserve(t, "frobnicate")
+	assert.Equal(t, exitUsage, code)
+	code, _, errOut = llmserve(t, "validate", "--env", "staging")
+	assert.Equal(t, exitInvalid, code)
+	assert.Contains(t, errOut, "Pulumi.staging.yaml")
+	code, _, errOut = llmserve(t, "validate", "--set", "novalue")
+	assert.Equal(t, exitInvalid, code)
+	assert.Contains(t, errOut, `--set "novalue": want key=value`)
+}
+
+func TestApplySet(t *testing.T) {
+	values := map[string]string{"llmserve:cluster": `{"mode":"standard","name":"x"}`}
+	require.NoError(t, applySet(values, "cluster.mode=existing"))
+	require.NoError(t, applySet(values, "overrides.autoscaling.maxReplicas=3"))
+	require.NoError(t, applySet(values, "gcp.project=p1"))
+	require.NoError(t, applySet(values, "model=gemma-7b"))
+	assert.JSONEq(t, `{"mode":"existing","name":"x"}`, values["llmserve:cluster"])
+	assert.JSONEq(t, `{"autoscaling":{"maxReplicas":3}}`, values["llmserve:overrides"])
+	assert.Equal(t, "p1", values["gcp:project"])
+	assert.Equal(t, "gemma-7b", values["llmserve:model"])
+	assert.Error(t, applySet(values, "gcp.project.x=1"))
+}
+
+func TestPlainProgressLines(t *testing.T) {
+	var buf bytes.Buffer
+	w := progressWriter(&buf)
+	_, _ = w.Write([]byte("\x1b[32m+ create\x1b[0m  kubernetes:apps/v1:Deployment  x\n\n   \npartial"))
+	_, _ = w.Write([]byte(" line\n"))
+	assert.Equal(t, "+ create  kubernetes:apps/v1:Deployment  x\npartial line\n", buf.String())
+}

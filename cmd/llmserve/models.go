@@ -1,0 +1,50 @@
+package main
+
+import (
+	"fmt"
+	"text/tabwriter"
+
+	"github.com/llmserve/llmserve/stacks"
+	"github.com/spf13/cobra"
+)
+
+func newModelsCommand() *cobra.Command {
+	return &cobra.Command{
+		Use:   "models",
+		Short: "List the model profiles and how each fits its accelerator",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			w := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 0, 2, ' ', 0)
+			fmt.Fprintln(w, "PROFILE\tENGINE\tMODEL\tACCELERATOR\tTP\tWEIGHTS\tNEEDS\tHAS\tFITS\tSMALLEST\tREPLICAS\tSCALES ON")
+			for _, name := range stacks.ProfileNames() {
+				p, err := stacks.LoadProfile(name)
+				if err != nil {
+					return failed(err)
+				}
+				s := stacks.Size(p)
+				acc := p.Accelerator.Type + " " + p.Accelerator.Topology
+				if p.Accelerator.Count > 0 {
+					acc = fmt.Sprintf("%s x%d", p.Accelerator.Type, p.Accelerator.Count)
+				}
+				metrics := ""
+				for i, m := range p.Autoscaling.Metrics {
+					if i > 0 {
+						metrics += ", "
+					}
+					metrics += fmt.Sprintf("%s>%v", m.Metric, m.Target)
+				}
+				fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%d\t%.0f GB\t%.0f GB\t%.0f GB\t%s\t%s\t%d-%d\t%s\n",
+					name, p.Engine, p.Model, acc, p.Server.TensorParallelSize, s.WeightsGB, s.NeedGB, s.HaveGB,
+					yesNo(s.Fits), s.Smallest, p.Autoscaling.MinReplicas, p.Autoscaling.MaxReplicas, metrics)
+			}
+			return w.Flush()
+		},
+	}
+}
+
+func yesNo(b bool) string {
+	if b {
+		return "yes"
+	}
+	return "NO"
+}

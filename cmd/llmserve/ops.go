@@ -1,0 +1,204 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"strings"
+
+	"github.com/llmserve/llmserve/stacks"
+	"github.com/spf13/cobra"
+	"golang.org/x/term"
+)
+
+// engineFlags say where state lives and which pulumi CLI runs.
+type engineFlags struct {
+	backend, pulumiBin, pluginDir string
+}
+
+func (e *engineFlags) register(cmd *cobra.Command) {
+	cmd.Flags().StringVar(&e.backend, "backend", "", "state backend: file://DIR (default ~/.llmserve/state), gs://BUCKET or https://api.pulumi.com")
+	cmd.Flags().StringVar(&e.pulumiBin, "pulumi-bin", os.Getenv("LLMSERVE_PULUMI_BIN"), "directory holding the pulumi CLI (default: PATH)")
+	cmd.Flags().StringVar(&e.pluginDir, "plugin-dir", os.Getenv("LLMSERVE_PULUMI_K8S_BIN"), "directory holding provider plugins to use first")
+}
+
+// open opens the stack with progress shown as the terminal allows.
+func (e *engineFlags) open(cmd *cobra.Command, target stacks.Target, settings stacks.Settings, progress io.Writer) (*stacks.Stack, error) {
+	opts := stacks.Options{Backend: e.backend, PulumiBin: e.pulumiBin, Settings: settings, Progress: progress}
+	if e.pluginDir != "" {
+		opts.PluginDirs = []string{e.pluginDir}
+	}
+	st, err := stacks.Open(cmd.Context(), target, opts)
+	if errors.Is(err, stacks.ErrInvalidConfig) {
+		return nil, invalid(err)
+	}
+	if err != nil {
+		return nil, failed(err)
+	}
+	return st, nil
+}
+
+// progressWriter shows the engine's progress: as it is on a terminal, as plain lines
+// without terminal escapes otherwise (CI logs, pipes).
+func progressWriter(w io.Writer) io.Writer {
+	if f, ok := w.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
+		return w
+	}
+	return &plainLines{w: w}
+}
+
+var ansi = regexp.MustCompile(`\x1b\[[0-9;]*[A-Za-z]`)
+
+// plainLines strips ANSI escapes and writes whole, non-empty lines.
+type plainLines struct {
+	w   io.Writer
+	buf []byte
+}
+
+func (p *plainLines) Write(b []byte) (int, error) {
+	p.buf = append(p.buf, b...)
+	last := bytes.LastIndexByte(p.buf, '\n')
+	if last < 0 {
+		return len(b), nil
+	}
+	for _, line := range strings.Split(string(p.buf[:last]), "\n") {
+		line = strings.TrimRight(ansi.ReplaceAllString(line, ""), " \r")
+		if strings.TrimSpace(line) == "" {
+			continue
+		}
+		if _, err := fmt.Fprintln(p.w, line); err != nil {
+			return 0, err
+		}
+	}
+	p.buf = append([]byte(nil), p.buf[last+1:]...)
+	return len(b), nil
+}
+
+func newOpCommands(stderr io.Writer) []*cobra.Command {
+	type op struct {
+		use, short string
+		run        func(cmd *cobra.Command, st *stacks.Stack) (stacks.Result, error)
+	}
+	ops := []op{
+		{"preview", "Show what up would change", func(cmd *cobra.Command, st *stacks.Stack) (stacks.Result, error) { return st.Preview(cmd.Context()) }},
+		{"up", "Create or update the stack", func(cmd *cobra.Command, st *stacks.Stack) (stacks.Result, error) { return st.Up(cmd.Context()) }},
+		{"destroy", "Delete everything the stack created", func(cmd *cobra.Command, st *stacks.Stack) (stacks.Result, error) { return st.Destroy(cmd.Context()) }},
+		{"refresh", "Read the real state of the stack's resources", func(cmd *cobra.Command, st *stacks.Stack) (stacks.Result, error) { return st.Refresh(cmd.Context()) }},
+	}
+	var cmds []*cobra.Command
+	for _, o := range ops {
+		o := o
+		var f stackFlags
+		var e engineFlags
+		cmd := &cobra.Command{
+			Use: o.use, Short: o.short, Args: cobra.NoArgs,
+			RunE: func(cmd *cobra.Command, _ []string) error {
+				target, settings, err := f.load()
+				if err != nil {
+					return err
+				}
+				st, err := e.open(cmd, target, settings, progressWriter(stderr))
+				if err != nil {
+					return err
+				}
+				res, err := o.run(cmd, st)
+				if err != nil {
+					return failed(err)
+				}
+				printResult(cmd.OutOrStdout(), st.Name(), o.use, res)
+				return nil
+			},
+		}
+		f.register(cmd)
+		e.register(cmd)
+		cmds = append(cmds, cmd)
+	}
+	return append(cmds, newOutputsCommand(), newRenderCommand(stderr))
+}
+
+func newOutputsCommand() *cobra.Command {
+	var f stackFlags
+	var e engineFlags
+	cmd := &cobra.Command{
+		Use: "outputs", Short: "Print the stack's outputs as JSON (secrets masked)", Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			target, settings, err := f.load()
+			if err != nil {
+				return err
+			}
+			st, err := e.open(cmd, target, settings, io.Discard)
+			if err != nil {
+				return err
+			}
+			out, err := st.Outputs(cmd.Context())
+			if err != nil {
+				return failed(err)
+			}
+			enc := json.NewEncoder(cmd.OutOrStdout())
+			enc.SetIndent("", "  ")
+			return enc.Encode(out)
+		},
+	}
+	f.register(cmd)
+	e.register(cmd)
+	return cmd
+}
+
+// newRenderCommand writes the manifests of a stack to a directory instead of applying
+// them, for GitOps. It keeps its own state (stack <env>-<model>-render).
+func newRenderCommand(stderr io.Writer) *cobra.Command {
+	var f stackFlags
+	var e engineFlags
+	var out string
+	cmd := &cobra.Command{
+		Use: "render", Short: "Write the Kubernetes manifests to --out (the token Secret is left out)", Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			target, settings, err := f.load()
+			if err != nil {
+				return err
+			}
+			abs, err := filepath.Abs(out)
+			if err != nil {
+				return invalid(err)
+			}
+			settings.RenderDir, settings.HFToken = abs, ""
+			settings.Cluster.Kubeconfig = ""
+			target.Env += "-render"
+			st, err := e.open(cmd, target, settings, progressWriter(stderr))
+			if err != nil {
+				return err
+			}
+			res, err := st.Up(cmd.Context())
+			if err != nil {
+				return failed(err)
+			}
+			printResult(cmd.OutOrStdout(), st.Name(), "render", res)
+			fmt.Fprintf(cmd.OutOrStdout(), "manifests in %s\n", abs)
+			return nil
+		},
+	}
+	f.register(cmd)
+	e.register(cmd)
+	cmd.Flags().StringVar(&out, "out", "rendered", "directory for the manifests")
+	return cmd
+}
+
+// printResult prints one summary line: "dev-llama-3.1-8b: up: create 30".
+func printResult(w io.Writer, stack, op string, r stacks.Result) {
+	var parts []string
+	keys := make([]string, 0, len(r.Summary))
+	for k := range r.Summary {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		parts = append(parts, fmt.Sprintf("%s %d", k, r.Summary[k]))
+	}
+	fmt.Fprintf(w, "%s: %s: %s\n", stack, op, strings.Join(parts, ", "))
+}

@@ -1,0 +1,60 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/llmserve/llmserve/stacks"
+	"github.com/spf13/cobra"
+)
+
+func newValidateCommand() *cobra.Command {
+	var f stackFlags
+	var all bool
+	cmd := &cobra.Command{
+		Use:   "validate",
+		Short: "Check a stack's whole configuration (every problem at once), with no cloud call",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			targets := []stackFlags{f}
+			if all {
+				envs, err := envFiles(f.dir)
+				if err != nil || len(envs) == 0 {
+					return invalid(fmt.Errorf("--all: no Pulumi.<env>.yaml in %s", f.dir))
+				}
+				targets = nil
+				for _, env := range envs {
+					for _, model := range stacks.ProfileNames() {
+						targets = append(targets, stackFlags{env: env, model: model, dir: f.dir, sets: f.sets})
+					}
+				}
+			}
+			var bad []error
+			for _, t := range targets {
+				target, settings, err := t.load()
+				if err == nil {
+					_, err = stacks.Check(target, settings)
+				}
+				if err != nil {
+					bad = append(bad, fmt.Errorf("%s: invalid:\n%w", stackLabel(t), err))
+					continue
+				}
+				fmt.Fprintf(cmd.OutOrStdout(), "%s: ok\n", target.StackName())
+			}
+			if len(bad) > 0 {
+				return invalid(errors.Join(bad...))
+			}
+			return nil
+		},
+	}
+	f.register(cmd)
+	cmd.Flags().BoolVar(&all, "all", false, "every environment in --dir times every model profile")
+	return cmd
+}
+
+func stackLabel(f stackFlags) string {
+	if f.model == "" {
+		return f.env
+	}
+	return stacks.Target{Env: f.env, Model: f.model}.StackName()
+}
