@@ -114,12 +114,12 @@ func TestOpenRejectsBadSettingsBeforeTheEngine(t *testing.T) {
 		{"no token, no bucket", stacks.Target{Env: "dev", Model: "llama-3.1-8b"},
 			func() stacks.Settings { s := noGCPSettings(); s.HFToken = ""; s.ModelStore.Bucket = ""; return s }(),
 			[]string{
-				"llmserve dev-llama-3.1-8b: invalid config: ",
+				"llmserve dev-llama-3.1-8b: config: invalid configuration:\n",
 				"llmserve:modelStore.bucket: required when llmserve:gcpResources is false",
 				"llmserve:hfToken: required to download meta-llama/Llama-3.1-8B-Instruct",
 			}},
 		{"unknown model", stacks.Target{Env: "dev", Model: "llama-9"}, noGCPSettings(),
-			[]string{`llmserve dev-llama-9: invalid config: llmserve:model "llama-9": no such profile`}},
+			[]string{"llmserve dev-llama-9: config: invalid configuration:\n" + `llmserve:model "llama-9": no such profile`}},
 		{"bad override", stacks.Target{Env: "dev", Model: "llama-3.1-8b"},
 			func() stacks.Settings {
 				s := noGCPSettings()
@@ -135,6 +135,7 @@ func TestOpenRejectsBadSettingsBeforeTheEngine(t *testing.T) {
 			o.Settings = c.settings
 			_, err := stacks.Open(context.Background(), c.target, o)
 			require.Error(t, err)
+			assert.ErrorIs(t, err, stacks.ErrInvalidConfig)
 			for _, w := range c.want {
 				assert.Contains(t, err.Error(), w)
 			}

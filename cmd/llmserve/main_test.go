@@ -47,7 +47,7 @@ func TestValidateEveryProfileAndEnvironment(t *testing.T) {
 	t.Setenv("HF_TOKEN", "hf_test")
 	code, out, errOut := llmserve(t, "validate", "--all")
 	require.Equal(t, exitOK, code, errOut)
-	assert.Equal(t, 10, strings.Count(out, ": ok\n"), out)
+	assert.Equal(t, 15, strings.Count(out, ": ok\n"), out, "3 environments x 5 profiles")
 	assert.Contains(t, out, "prod-llama-3.1-70b: ok")
 }
 
