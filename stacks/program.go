@@ -21,9 +21,38 @@ func Program(ctx *pulumi.Context) error {
 // Deploy wires the components for a validated Config. Values flow one way: the cluster
 // gives the provider, the pool gives the selector and chips, the store gives the bucket.
 func Deploy(ctx *pulumi.Context, cfg *Config) error {
-	projectNumber, err := lookupProjectNumber(ctx, cfg)
+	infra, err := DeployInfra(ctx, cfg)
 	if err != nil {
 		return err
+	}
+	server, err := DeployModel(ctx, cfg, infra)
+	if err != nil {
+		return err
+	}
+	ctx.Export("cluster", infra.Cluster.Name)
+	ctx.Export("kubeconfig", infra.Cluster.Kubeconfig)
+	ctx.Export("bucket", infra.Bucket)
+	ctx.Export("namespace", pulumi.String(cfg.Serving.Namespace))
+	ctx.Export("deployment", server.DeploymentName)
+	ctx.Export("endpoint", pulumi.Sprintf("http://%s.%s.svc.cluster.local:%d", cfg.ObjectName(), cfg.Serving.Namespace, cfg.Profile.Server.Port))
+	ctx.Export("model", pulumi.String(cfg.Profile.Model))
+	return nil
+}
+
+// Infra is the cluster-level half that model servers land on.
+type Infra struct {
+	Cluster *components.Cluster
+	Kube    components.Kube
+	Pool    components.PoolCapacity
+	Bucket  pulumi.StringOutput
+}
+
+// DeployInfra creates the cluster (or its provider), the accelerator pool, the bucket and
+// the IAM grants.
+func DeployInfra(ctx *pulumi.Context, cfg *Config) (*Infra, error) {
+	projectNumber, err := lookupProjectNumber(ctx, cfg)
+	if err != nil {
+		return nil, err
 	}
 	cl := cfg.Cluster
 	cluster, err := components.NewCluster(ctx, "cluster", &components.ClusterArgs{
@@ -34,32 +63,33 @@ func Deploy(ctx *pulumi.Context, cfg *Config) error {
 		Kubeconfig: kubeconfigInput(cl.Kubeconfig), Context: cl.Context, RenderDir: cfg.RenderDir,
 	})
 	if err != nil {
-		return err
+		return nil, err
 	}
 	pool, err := deployPool(ctx, cfg, cluster)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	bucket, err := deployGCPAccess(ctx, cfg, projectNumber)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	kube := components.Kube{Provider: cluster.Provider, SkipAwait: cfg.SkipAwait}
-	server, err := deployServing(ctx, cfg, kube, pool, bucket)
+	return &Infra{Cluster: cluster, Kube: kube, Pool: pool, Bucket: bucket}, nil
+}
+
+// DeployModel adds one model's server, scraping and autoscaler on infra. Its objects are
+// named after the model, so several models can share a stack; the cluster-wide metrics
+// adapter and Prometheus stack come with it when cfg.Metrics asks for them, so a second
+// model in the same stack sets installAdapter (and installPrometheus) false.
+func DeployModel(ctx *pulumi.Context, cfg *Config, infra *Infra) (*components.ModelServer, error) {
+	server, err := deployServing(ctx, cfg, infra.Kube, infra.Pool, infra.Bucket)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	if err := deployAutoscaling(ctx, cfg, kube, server); err != nil {
-		return err
+	if err := deployAutoscaling(ctx, cfg, infra.Kube, server); err != nil {
+		return nil, err
 	}
-	ctx.Export("cluster", cluster.Name)
-	ctx.Export("kubeconfig", cluster.Kubeconfig)
-	ctx.Export("bucket", bucket)
-	ctx.Export("namespace", pulumi.String(cfg.Serving.Namespace))
-	ctx.Export("deployment", server.DeploymentName)
-	ctx.Export("endpoint", pulumi.Sprintf("http://%s.%s.svc.cluster.local:%d", cfg.ObjectName(), cfg.Serving.Namespace, cfg.Profile.Server.Port))
-	ctx.Export("model", pulumi.String(cfg.Profile.Model))
-	return nil
+	return server, nil
 }
 
 // deployPool creates (or describes) the accelerator pool the profile asks for.
