@@ -54,3 +54,14 @@ bench: tools crds
 
 clean-tools:
 	rm -rf $(LLMSERVE_TOOLS)
+
+## demo: the local autoscaling lab: builds missing tools, runs the short scenario on a kwok
+## cluster with fake TPU v6e nodes and the real HPA, writes timeline.csv/.png under
+## $LLMSERVE_LAB_DIR (default ~/.cache/llmserve/lab), and stops everything when it ends
+demo: tools crds
+	go run ./cmd/llmserve-lab -scenario short
+
+## demo-down: stop a lab left running (a killed `make demo`): its process and its cluster
+.PHONY: demo-down
+demo-down:
+	go run ./cmd/llmserve-lab -down

@@ -172,7 +172,7 @@ func (c *Config) validateServing(p *problems) {
 		p.addf("llmserve:serving.exposure %q: want cluster (ClusterIP), internal (internal load balancer) or public", s.Exposure)
 	}
 	if c.Profile.Engine == components.EngineVLLM && !c.HasHFToken && c.RenderDir == "" {
-		p.addf("llmserve:hfToken: required to download %s from Hugging Face; set it with `pulumi config set --secret llmserve:hfToken <token>`", c.Profile.Model)
+		p.addf("llmserve:hfToken: required to download %s from Hugging Face; set it with `pulumi config set --secret llmserve:hfToken <token>` ($HF_TOKEN for the llmserve command, Settings.HFToken when embedding)", c.Profile.Model)
 	}
 }
 

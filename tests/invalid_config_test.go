@@ -88,7 +88,7 @@ var invalidCases = []invalidCase{
 	{"bad exposure", set("llmserve:serving", m{"exposure": "external"}),
 		`llmserve:serving.exposure "external": want cluster (ClusterIP), internal (internal load balancer) or public`},
 	{"no hf token", func(c stackConfig) stackConfig { return c.without("llmserve:hfToken") },
-		"llmserve:hfToken: required to download meta-llama/Llama-3.1-8B-Instruct from Hugging Face; set it with `pulumi config set --secret llmserve:hfToken <token>`"},
+		"llmserve:hfToken: required to download meta-llama/Llama-3.1-8B-Instruct from Hugging Face; set it with `pulumi config set --secret llmserve:hfToken <token>` ($HF_TOKEN for the llmserve command, Settings.HFToken when embedding)"},
 	// Metrics
 	{"bad adapter", set("llmserve:metrics", m{"adapter": "keda"}),
 		`llmserve:metrics.adapter "keda": want stackdriver, prometheus-adapter or none`},
