@@ -11,20 +11,9 @@ import (
 
 // GPUNodePoolArgs configures a GPUNodePool.
 type GPUNodePoolArgs struct {
-	// Create false only describes the pool (Autopilot, or an existing cluster's own pool).
-	Create         bool
-	Project        string
-	Cluster        pulumi.StringInput
-	Location       string
-	NodeLocations  []string
-	Accelerator    string // nvidia-l4 | nvidia-tesla-a100 | nvidia-a100-80gb | nvidia-h100-80gb
-	Count          int    // GPUs per node
-	MinNodes       int
-	MaxNodes       int
-	Spot           bool
-	Reservation    string
-	LocationPolicy string
-	DiskSizeGB     int
+	PoolArgs
+	Accelerator string // nvidia-l4 | nvidia-tesla-a100 | nvidia-a100-80gb | nvidia-h100-80gb
+	Count       int    // GPUs per node
 	// DriverVersion is GKE's managed driver install: LATEST or DEFAULT.
 	DriverVersion string
 }
@@ -41,13 +30,7 @@ func (a *GPUNodePoolArgs) validate() (GPUType, string, error) {
 	if !ok {
 		return GPUType{}, "", fmt.Errorf("%d x %s: want a count of %v", a.Count, a.Accelerator, g.Counts())
 	}
-	if a.MinNodes < 0 || a.MaxNodes < 1 || a.MinNodes > a.MaxNodes {
-		return GPUType{}, "", fmt.Errorf("min %d / max %d nodes: want 0 <= min <= max, max >= 1", a.MinNodes, a.MaxNodes)
-	}
-	if a.Create && (a.Cluster == nil || a.Project == "" || a.Location == "") {
-		return GPUType{}, "", errors.New("Create needs Project, Cluster and Location")
-	}
-	return g, machine, nil
+	return g, machine, a.PoolArgs.validate()
 }
 
 // GPUNodePool is a GKE node pool of NVIDIA GPU nodes with GKE-managed drivers that
@@ -82,40 +65,17 @@ func NewGPUNodePool(ctx *pulumi.Context, name string, args *GPUNodePoolArgs, opt
 		if driver == "" {
 			driver = "LATEST"
 		}
-		nc := &container.NodePoolNodeConfigArgs{
-			MachineType: pulumi.String(machine),
-			Spot:        pulumi.Bool(args.Spot),
-			OauthScopes: pulumi.StringArray{pulumi.String("https://www.googleapis.com/auth/cloud-platform")},
-			GuestAccelerators: container.NodePoolNodeConfigGuestAcceleratorArray{container.NodePoolNodeConfigGuestAcceleratorArgs{
+		gpus := func(nc *container.NodePoolNodeConfigArgs) {
+			nc.GuestAccelerators = container.NodePoolNodeConfigGuestAcceleratorArray{container.NodePoolNodeConfigGuestAcceleratorArgs{
 				Type:  pulumi.String(g.Name),
 				Count: pulumi.Int(args.Count),
 				// GKE installs and upgrades the NVIDIA driver: no driver DaemonSet to manage.
 				GpuDriverInstallationConfig: &container.NodePoolNodeConfigGuestAcceleratorGpuDriverInstallationConfigArgs{
 					GpuDriverVersion: pulumi.String(strings.ToUpper(driver)),
 				},
-			}},
-			WorkloadMetadataConfig: &container.NodePoolNodeConfigWorkloadMetadataConfigArgs{Mode: pulumi.String("GKE_METADATA")},
+			}}
 		}
-		if args.DiskSizeGB > 0 {
-			nc.DiskSizeGb = pulumi.Int(args.DiskSizeGB)
-		}
-		if args.Reservation != "" {
-			nc.ReservationAffinity = reservation(args.Reservation)
-		}
-		npArgs := &container.NodePoolArgs{
-			Project: pulumi.String(args.Project), Cluster: args.Cluster, Location: pulumi.String(args.Location),
-			InitialNodeCount: pulumi.Int(args.MinNodes),
-			Autoscaling: &container.NodePoolAutoscalingArgs{
-				TotalMinNodeCount: pulumi.Int(args.MinNodes), TotalMaxNodeCount: pulumi.Int(args.MaxNodes),
-				LocationPolicy: pulumi.String(args.LocationPolicy),
-			},
-			Management: &container.NodePoolManagementArgs{AutoRepair: pulumi.Bool(true), AutoUpgrade: pulumi.Bool(true)},
-			NodeConfig: nc,
-		}
-		if len(args.NodeLocations) > 0 {
-			npArgs.NodeLocations = pulumi.ToStringArray(args.NodeLocations)
-		}
-		np, err := container.NewNodePool(ctx, name+"-pool", npArgs, pulumi.Parent(p))
+		np, err := container.NewNodePool(ctx, name+"-pool", args.nodePoolArgs(machine, gpus), pulumi.Parent(p))
 		if err != nil {
 			return nil, fmt.Errorf("gpu node pool %q: %w", name, err)
 		}
@@ -123,13 +83,4 @@ func NewGPUNodePool(ctx *pulumi.Context, name string, args *GPUNodePoolArgs, opt
 		outputs["name"] = np.Name
 	}
 	return p, ctx.RegisterResourceOutputs(p, outputs)
-}
-
-// reservation consumes one specific reservation by name.
-func reservation(name string) *container.NodePoolNodeConfigReservationAffinityArgs {
-	return &container.NodePoolNodeConfigReservationAffinityArgs{
-		ConsumeReservationType: pulumi.String("SPECIFIC_RESERVATION"),
-		Key:                    pulumi.String("compute.googleapis.com/reservation-name"),
-		Values:                 pulumi.StringArray{pulumi.String(name)},
-	}
 }

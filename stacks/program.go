@@ -95,22 +95,20 @@ func DeployModel(ctx *pulumi.Context, cfg *Config, infra *Infra) (*components.Mo
 // deployPool creates (or describes) the accelerator pool the profile asks for.
 func deployPool(ctx *pulumi.Context, cfg *Config, cluster *components.Cluster) (components.PoolCapacity, error) {
 	pl, cl, acc := cfg.Pool, cfg.Cluster, cfg.Profile.Accelerator
+	common := components.PoolArgs{
+		Create: *pl.Create, Project: cfg.Project, Cluster: cluster.Name, Location: cl.Location, NodeLocations: cl.Zones,
+		MinNodes: *pl.MinNodes, MaxNodes: *pl.MaxNodes,
+		Spot: pl.Spot, Reservation: pl.Reservation, LocationPolicy: pl.LocationPolicy, DiskSizeGB: pl.DiskSizeGB,
+	}
 	if components.IsTPU(acc.Type) {
-		p, err := components.NewTPUNodePool(ctx, "tpu", &components.TPUNodePoolArgs{
-			Create: *pl.Create, Project: cfg.Project, Cluster: cluster.Name, Location: cl.Location, NodeLocations: cl.Zones,
-			Topology: acc.Topology, MinNodes: *pl.MinNodes, MaxNodes: *pl.MaxNodes,
-			Spot: pl.Spot, Reservation: pl.Reservation, LocationPolicy: pl.LocationPolicy, DiskSizeGB: pl.DiskSizeGB,
-		})
+		p, err := components.NewTPUNodePool(ctx, "tpu", &components.TPUNodePoolArgs{PoolArgs: common, Topology: acc.Topology})
 		if err != nil {
 			return components.PoolCapacity{}, err
 		}
 		return p.Capacity(), nil
 	}
 	p, err := components.NewGPUNodePool(ctx, "gpu", &components.GPUNodePoolArgs{
-		Create: *pl.Create, Project: cfg.Project, Cluster: cluster.Name, Location: cl.Location, NodeLocations: cl.Zones,
-		Accelerator: acc.Type, Count: acc.Count, MinNodes: *pl.MinNodes, MaxNodes: *pl.MaxNodes,
-		Spot: pl.Spot, Reservation: pl.Reservation, LocationPolicy: pl.LocationPolicy, DiskSizeGB: pl.DiskSizeGB,
-		DriverVersion: pl.DriverVersion,
+		PoolArgs: common, Accelerator: acc.Type, Count: acc.Count, DriverVersion: pl.DriverVersion,
 	})
 	if err != nil {
 		return components.PoolCapacity{}, err

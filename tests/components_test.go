@@ -30,7 +30,7 @@ func TestComponentsRejectBadArgsWithoutPanic(t *testing.T) {
 			return err
 		}, `cluster "c": mode "eks": want standard, autopilot or existing`},
 		"pool topology": {func(ctx *pulumi.Context) error {
-			_, err := components.NewTPUNodePool(ctx, "p", &components.TPUNodePoolArgs{Topology: "4x4", MaxNodes: 1})
+			_, err := components.NewTPUNodePool(ctx, "p", &components.TPUNodePoolArgs{Topology: "4x4", PoolArgs: components.PoolArgs{MaxNodes: 1}})
 			return err
 		}, `tpu node pool "p": topology "4x4": want one of 1x1, 2x2, 2x4`},
 		"store nil": {func(ctx *pulumi.Context) error { _, err := components.NewModelStore(ctx, "s", nil); return err },
