@@ -153,6 +153,7 @@ func deployAdapter(ctx *pulumi.Context, cfg *Config, kube components.Kube, promU
 		})
 		return err
 	case components.AdapterPrometheus:
+		var after []pulumi.ResourceOption
 		if mt.Backend == components.BackendManaged {
 			fe, err := components.NewPrometheusFrontend(ctx, "prometheus-frontend", &components.PrometheusFrontendArgs{
 				Kube: kube, Project: cfg.Project, Image: mt.FrontendImage,
@@ -161,6 +162,8 @@ func deployAdapter(ctx *pulumi.Context, cfg *Config, kube components.Kube, promU
 				return err
 			}
 			promURL = fe.URL
+			// The frontend creates the namespace the chart installs into.
+			after = append(after, pulumi.DependsOn([]pulumi.Resource{fe}))
 		}
 		if promURL == "" {
 			return fmt.Errorf("prometheus-adapter: no Prometheus to query; set llmserve:metrics.installPrometheus")
@@ -174,7 +177,7 @@ func deployAdapter(ctx *pulumi.Context, cfg *Config, kube components.Kube, promU
 		_, err = components.NewPrometheusAdapter(ctx, "metrics-adapter", &components.PrometheusAdapterArgs{
 			Kube: kube, Namespace: components.AdapterNamespace, PrometheusURL: promURL,
 			Chart: chart(components.PrometheusCommunityRepo, "prometheus-adapter", mt.Charts.PrometheusAdapter), Rules: rules,
-		})
+		}, after...)
 		return err
 	}
 	return nil
