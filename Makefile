@@ -48,9 +48,11 @@ test: build vet test-unit test-integration
 golden:
 	go test ./tests/ -run Golden -update
 
-## bench: Go benchmarks (mock evaluation; with tools, the real engine and apiserver)
+## bench: Go benchmarks (mock evaluation; with tools, the real engine and kubectl on one
+## apiserver), then the table and the engine/kubectl ratios (tools/benchtable)
 bench: tools crds
-	go test -tags integration -run '^$$' -bench . -benchmem -benchtime 3x -timeout 30m ./tests/...
+	set -o pipefail; go test -tags integration -run '^$$' -bench . -benchmem -benchtime 3x -timeout 30m ./tests/... \
+		| go run ./tools/benchtable
 
 clean-tools:
 	rm -rf $(LLMSERVE_TOOLS)

@@ -72,7 +72,7 @@ type engEnv struct {
 	progress *syncBuffer
 }
 
-func newEngEnv(t *testing.T) *engEnv {
+func newEngEnv(t testing.TB) *engEnv {
 	t.Helper()
 	e := &engEnv{dir: t.TempDir(), progress: &syncBuffer{}}
 	t.Cleanup(func() {
@@ -99,7 +99,7 @@ func (e *engEnv) options(s stacks.Settings) stacks.Options {
 
 // open opens a stack and, when the test ends, destroys whatever it still holds (a failed
 // test must not leave objects that break the next one).
-func (e *engEnv) open(t *testing.T, ctx context.Context, target stacks.Target, s stacks.Settings) *stacks.Stack {
+func (e *engEnv) open(t testing.TB, ctx context.Context, target stacks.Target, s stacks.Settings) *stacks.Stack {
 	t.Helper()
 	st, err := stacks.Open(ctx, target, e.options(s))
 	require.NoError(t, err)
@@ -115,7 +115,7 @@ func (e *engEnv) open(t *testing.T, ctx context.Context, target stacks.Target, s
 
 // engDestroy destroys a stack with engControllers running on its objects, and returns the
 // objects it held.
-func engDestroy(t *testing.T, ctx context.Context, st *stacks.Stack) (stacks.Result, []stateObject, error) {
+func engDestroy(t testing.TB, ctx context.Context, st *stacks.Stack) (stacks.Result, []stateObject, error) {
 	t.Helper()
 	export, err := st.Export(ctx)
 	if err != nil {
@@ -147,7 +147,7 @@ func (b *syncBuffer) String() string {
 	return b.buf.String()
 }
 
-func engClient(t *testing.T) client.Client {
+func engClient(t testing.TB) client.Client {
 	t.Helper()
 	c, err := client.New(apiServer.cfg, client.Options{})
 	require.NoError(t, err)
@@ -160,7 +160,7 @@ func engSuffix() string { return fmt.Sprintf("%06x", time.Now().UnixNano()&0xfff
 // engRemoveNamespace deletes a namespace and finalizes it, as the namespace controller that
 // envtest does not run would once the namespace is empty. Tests call it for namespaces they
 // own (and for the adapter's, which the acceptance tests create for their dry runs).
-func engRemoveNamespace(t *testing.T, name string) {
+func engRemoveNamespace(t testing.TB, name string) {
 	t.Helper()
 	ctx := context.Background()
 	cs, err := kubernetes.NewForConfig(apiServer.cfg)
@@ -190,7 +190,7 @@ func engRemoveNamespace(t *testing.T, name string) {
 }
 
 // engCreateNamespace creates a namespace the stack does not own.
-func engCreateNamespace(t *testing.T, c client.Client, name string) {
+func engCreateNamespace(t testing.TB, c client.Client, name string) {
 	t.Helper()
 	err := c.Create(context.Background(), &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: name}})
 	if !apierrors.IsAlreadyExists(err) {
@@ -204,7 +204,7 @@ func engCreateNamespace(t *testing.T, c client.Client, name string) {
 // propagation and waits until the object is gone), and the namespace controller, which
 // finalizes a deleted namespace once it is empty. It acts only on the listed objects, and
 // only once they are being deleted. The returned func stops it.
-func engControllers(t *testing.T, objs []stateObject) (stop func()) {
+func engControllers(t testing.TB, objs []stateObject) (stop func()) {
 	t.Helper()
 	c := engClient(t)
 	cs, err := kubernetes.NewForConfig(apiServer.cfg)
@@ -312,7 +312,7 @@ func (o stateObject) String() string {
 }
 
 // stateObjects lists the Kubernetes objects in a `pulumi stack export`.
-func stateObjects(t *testing.T, export []byte) []stateObject {
+func stateObjects(t testing.TB, export []byte) []stateObject {
 	t.Helper()
 	var doc struct {
 		Deployment struct {
