@@ -1,0 +1,81 @@
+package lab
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"golang.org/x/term"
+)
+
+// View shows a run as it goes: on a terminal, a block redrawn every second with a bar per
+// quantity; otherwise a plain line every PlainEvery rows and whenever the replica counts
+// change, so logs stay short and greppable.
+type View struct {
+	w          io.Writer
+	tty        bool
+	drawn      int
+	last       Row
+	n          int
+	PlainEvery int
+	MaxReplica int
+}
+
+// NewView writes to w; it redraws in place only when w is a terminal.
+func NewView(w io.Writer, maxReplicas int) *View {
+	tty := false
+	if f, ok := w.(*os.File); ok {
+		tty = term.IsTerminal(int(f.Fd()))
+	}
+	return &View{w: w, tty: tty, PlainEvery: 10, MaxReplica: maxReplicas}
+}
+
+// Show displays one row.
+func (v *View) Show(r Row) {
+	defer func() { v.last, v.n = r, v.n+1 }()
+	if !v.tty {
+		if v.n%v.PlainEvery == 0 || r.Desired != v.last.Desired || r.Spec != v.last.Spec || r.Ready != v.last.Ready || r.Unschedulable != v.last.Unschedulable {
+			fmt.Fprintln(v.w, PlainLine(r))
+		}
+		return
+	}
+	lines := []string{
+		fmt.Sprintf("t=%4.0fs  phase %-5s  load %6.1f req/s", r.T.Seconds(), r.Phase, r.Rate),
+		fmt.Sprintf("replicas  desired %d  set %d  ready %d  pods %d  unschedulable %d", r.Desired, r.Spec, r.Ready, r.Pods, r.Unschedulable),
+		"  desired " + bar(float64(r.Desired), float64(v.MaxReplica), 40),
+		"  ready   " + bar(float64(r.Ready), float64(v.MaxReplica), 40),
+		fmt.Sprintf("metric %.1f per pod (HPA saw %s) vs target %.0f", r.Metric, hpaSaw(r), r.Target),
+		"  metric  " + bar(r.Metric, 3*r.Target, 40) + "  (full bar = 3x target)",
+		fmt.Sprintf("queue %6.0f  running %6.0f  ScalingActive %s", r.Waiting, r.Running, r.ScalingActive),
+	}
+	if v.drawn > 0 {
+		fmt.Fprintf(v.w, "\x1b[%dA", v.drawn)
+	}
+	for _, l := range lines {
+		fmt.Fprintf(v.w, "\x1b[2K%s\n", l)
+	}
+	v.drawn = len(lines)
+}
+
+// PlainLine is one row as one line of text.
+func PlainLine(r Row) string {
+	return fmt.Sprintf("t=%3.0fs %-5s load=%5.1f/s desired=%d replicas=%d ready=%d pods=%d unschedulable=%d metric=%.1f hpa=%s target=%.0f queue=%.0f running=%.0f active=%s",
+		r.T.Seconds(), r.Phase, r.Rate, r.Desired, r.Spec, r.Ready, r.Pods, r.Unschedulable, r.Metric, hpaSaw(r), r.Target, r.Waiting, r.Running, r.ScalingActive)
+}
+
+func hpaSaw(r Row) string {
+	if !r.HPAMetricSeen {
+		return "-"
+	}
+	return fmt.Sprintf("%.1f", r.HPAMetric)
+}
+
+func bar(v, full float64, width int) string {
+	n := 0
+	if full > 0 {
+		n = int(v / full * float64(width))
+	}
+	n = max(0, min(width, n))
+	return "[" + strings.Repeat("#", n) + strings.Repeat(".", width-n) + "]"
+}
