@@ -25,8 +25,8 @@ type AdapterIAMArgs struct {
 
 // AdapterIAM grants the metrics adapter's Kubernetes service account read access to Cloud
 // Monitoring. It is a projects.IAMMember: monitoring.viewer has no narrower scope than the
-// project, and a member (unlike IAMBinding/IAMPolicy, which the public Terraform module for
-// this uses) never removes anyone else's grant of the same role.
+// project, and a member never removes anyone else's grant of the same role, unlike the
+// authoritative binding or policy resources (which the public Terraform module for this uses).
 type AdapterIAM struct {
 	pulumi.ResourceState
 	Member    *projects.IAMMember

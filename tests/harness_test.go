@@ -253,7 +253,7 @@ func dig(t *testing.T, v any, path string) any {
 	return cur
 }
 
-// parentOf returns the type of a resource's parent, from its URN.
+// parentType returns the type of a resource's parent, from its URN.
 func parentType(a pulumi.MockResourceArgs) string {
 	if a.RegisterRPC == nil {
 		return ""
