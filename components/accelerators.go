@@ -10,10 +10,11 @@ import (
 // Source: https://cloud.google.com/tpu/docs/v6e (ct6e-standard-1t is 1x1 with 1 chip,
 // -4t is 2x2 with 4, -8t is 2x4 with 8, all on one VM; 32 GB of HBM per chip).
 const (
+	// AcceleratorTPUv6e is the accelerator type of TPU v6e profiles.
 	AcceleratorTPUv6e = "tpu-v6e"
 	// TPUv6eNodeLabelValue is GKE's cloud.google.com/gke-tpu-accelerator label for v6e nodes.
 	TPUv6eNodeLabelValue = "tpu-v6e-slice"
-	// TPUv6eHBMGiB is the high-bandwidth memory of one v6e chip, in GB.
+	// TPUv6eHBMGB is the high-bandwidth memory of one v6e chip, in GB.
 	TPUv6eHBMGB = 32
 )
 

@@ -192,7 +192,3 @@ func contains(list []string, s string) bool {
 	}
 	return false
 }
-
-// HPAMetricName is the name the Stackdriver adapter (and an adapter that mimics it, like
-// the local lab's) serves a metric under.
-func HPAMetricName(m KnownMetric) string { return HPAMetricFor(AdapterStackdriver, m).Name }

@@ -24,7 +24,8 @@ const (
 
 	// XLACacheVolume is the pod-local cache volume, mounted at XLACacheDir.
 	XLACacheVolume = "xla-cache"
-	XLACacheDir    = "/xla-cache"
+	// XLACacheDir is where the engine compiles to, in every pod.
+	XLACacheDir = "/xla-cache"
 	// XLACachePrefix is the bucket directory that holds published caches.
 	XLACachePrefix = "xla-cache"
 )

@@ -22,10 +22,12 @@ const (
 	// DefaultFrontendImage is the Managed Prometheus query frontend of GKE's
 	// prometheus-adapter guide (the tag GKE's docs and examples use).
 	DefaultFrontendImage = "gke.gcr.io/prometheus-engine/frontend:v0.15.3-gke.0"
-	// Pinned Helm charts (prometheus-community and NVIDIA repositories).
+	// DefaultKubePrometheusStackChart pins prometheus-community/kube-prometheus-stack.
 	DefaultKubePrometheusStackChart = "82.10.3"
-	DefaultPrometheusAdapterChart   = "5.3.0"
-	DefaultDCGMExporterChart        = "4.8.4"
+	// DefaultPrometheusAdapterChart pins prometheus-community/prometheus-adapter.
+	DefaultPrometheusAdapterChart = "5.3.0"
+	// DefaultDCGMExporterChart pins NVIDIA's dcgm-exporter chart.
+	DefaultDCGMExporterChart = "4.8.4"
 )
 
 // DefaultMountOptions are seed 003's GCS FUSE options: the file cache with parallel

@@ -17,7 +17,7 @@ func ExampleOpen() {
 	noGCP := false
 	st, err := stacks.Open(ctx, stacks.Target{Env: "dev", Model: "llama-3.1-8b"}, stacks.Options{
 		Backend:    "file://~/.llmserve/state",
-		Passphrase: os.Getenv("LLMSERVE_PASSPHRASE"),
+		Passphrase: os.Getenv("PULUMI_CONFIG_PASSPHRASE"),
 		PluginDirs: []string{os.Getenv("LLMSERVE_PULUMI_K8S_BIN")},
 		Progress:   os.Stdout,
 		Settings: stacks.Settings{

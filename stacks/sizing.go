@@ -66,7 +66,7 @@ func shape(a AcceleratorSpec) (key, value, what string) {
 	return "accelerator.count", fmt.Sprint(a.Count), fmt.Sprintf("%d x %s", a.Count, a.Type)
 }
 
-// validateSizing: the weights plus KV-cache headroom must fit the slice's HBM.
+// validateSizing checks that the weights plus KV-cache headroom fit the accelerator memory.
 func (c *Config) validateSizing(p *problems) {
 	pr := c.Profile
 	if pr.ParamsBillions <= 0 {

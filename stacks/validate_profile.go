@@ -179,7 +179,7 @@ func (c *Config) validateStorage(p *problems) {
 	checkQuantity(p, "storage.sharedMemorySize", st.SharedMemorySize, false)
 	checkQuantity(p, "storage.xlaCacheLocalSize", st.XLACacheLocalSize, false)
 	switch st.XLACache {
-	case "shared", "per-pod", "off":
+	case components.XLACacheShared, components.XLACachePerPod, components.XLACacheOff:
 	default:
 		p.addf("storage.xlaCache %q: want shared (per-pod writes, shared read-only seed), per-pod or off", st.XLACache)
 	}

@@ -22,27 +22,28 @@ func TestComponentsRejectBadArgsWithoutPanic(t *testing.T) {
 	cases := map[string]struct {
 		build func(ctx *pulumi.Context) error
 		want  string
+		typ   string // the failing component's type: it must not be registered
 	}{
 		"cluster nil": {func(ctx *pulumi.Context) error { _, err := components.NewCluster(ctx, "c", nil); return err },
-			`cluster "c": args are required`},
+			`cluster "c": args are required`, components.TypeCluster},
 		"cluster mode": {func(ctx *pulumi.Context) error {
 			_, err := components.NewCluster(ctx, "c", &components.ClusterArgs{Mode: "eks"})
 			return err
-		}, `cluster "c": mode "eks": want standard, autopilot or existing`},
+		}, `cluster "c": mode "eks": want standard, autopilot or existing`, components.TypeCluster},
 		"pool topology": {func(ctx *pulumi.Context) error {
 			_, err := components.NewTPUNodePool(ctx, "p", &components.TPUNodePoolArgs{Topology: "4x4", PoolArgs: components.PoolArgs{MaxNodes: 1}})
 			return err
-		}, `tpu node pool "p": topology "4x4": want one of 1x1, 2x2, 2x4`},
+		}, `tpu node pool "p": topology "4x4": want one of 1x1, 2x2, 2x4`, components.TypeTPUNodePool},
 		"store nil": {func(ctx *pulumi.Context) error { _, err := components.NewModelStore(ctx, "s", nil); return err },
-			`model store "s": args are required`},
+			`model store "s": args are required`, components.TypeModelStore},
 		"adapter iam": {func(ctx *pulumi.Context) error {
 			_, err := components.NewAdapterIAM(ctx, "a", &components.AdapterIAMArgs{})
 			return err
-		}, `adapter iam "a": Project and ProjectNumber are required`},
+		}, `adapter iam "a": Project and ProjectNumber are required`, components.TypeAdapterIAM},
 		"server without provider": {func(ctx *pulumi.Context) error {
 			_, err := components.NewModelServer(ctx, "m", &components.ModelServerArgs{})
 			return err
-		}, `model server "m": Kube.Provider is required (every Kubernetes object gets an explicit provider)`},
+		}, `model server "m": Kube.Provider is required (every Kubernetes object gets an explicit provider)`, components.TypeModelServer},
 		"podmonitoring bad interval": {func(ctx *pulumi.Context) error {
 			p, err := components.NewCluster(ctx, "c", &components.ClusterArgs{Mode: "existing"})
 			if err != nil {
@@ -53,7 +54,7 @@ func TestComponentsRejectBadArgsWithoutPanic(t *testing.T) {
 				Selector: map[string]string{"a": "b"}, Port: "http", Interval: "abc",
 			})
 			return err
-		}, `pod monitoring "pm": interval: "abc" is not a Prometheus duration such as 5s or 1m`},
+		}, `pod monitoring "pm": interval: "abc" is not a Prometheus duration such as 5s or 1m`, components.TypePodMonitoring},
 		"podmonitoring timeout": {func(ctx *pulumi.Context) error {
 			p, err := components.NewCluster(ctx, "c", &components.ClusterArgs{Mode: "existing"})
 			if err != nil {
@@ -64,7 +65,7 @@ func TestComponentsRejectBadArgsWithoutPanic(t *testing.T) {
 				Selector: map[string]string{"a": "b"}, Port: "8000", Interval: "5s", Timeout: "10s",
 			})
 			return err
-		}, `pod monitoring "pm": timeout 10s exceeds interval 5s`},
+		}, `pod monitoring "pm": timeout 10s exceeds interval 5s`, components.TypePodMonitoring},
 		"autoscaler metric": {func(ctx *pulumi.Context) error {
 			p, err := components.NewCluster(ctx, "c", &components.ClusterArgs{Mode: "existing"})
 			if err != nil {
@@ -76,16 +77,14 @@ func TestComponentsRejectBadArgsWithoutPanic(t *testing.T) {
 				Metrics: []components.MetricTarget{{Metric: "vllm:gpu_cache_usage_perc", Target: 0.5}},
 			})
 			return err
-		}, `autoscaler "hpa": metrics[0]: "vllm:gpu_cache_usage_perc" was removed from vLLM (deprecated in 0.9, removed in vllm-project/vllm#29330); use "vllm:kv_cache_usage_perc"`},
+		}, `autoscaler "hpa": metrics[0]: "vllm:gpu_cache_usage_perc" was removed from vLLM (deprecated in 0.9, removed in vllm-project/vllm#29330); use "vllm:kv_cache_usage_perc"`, components.TypeAutoscaler},
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
 			rec, err := runComponent(t, tc.build)
 			require.Error(t, err)
 			assert.Contains(t, err.Error(), tc.want)
-			for _, a := range rec.res {
-				assert.NotContains(t, []string{components.TypeModelServer, components.TypePodMonitoring, components.TypeAutoscaler}, a.TypeToken)
-			}
+			assert.Empty(t, rec.byType(tc.typ), "a rejected %s registers nothing", tc.typ)
 		})
 	}
 }

@@ -2,7 +2,6 @@ package tests
 
 import (
 	"encoding/json"
-	"fmt"
 	"strconv"
 	"testing"
 )
@@ -24,13 +23,9 @@ func atoi(t *testing.T, v any) int {
 	return 0
 }
 
-var _ = fmt.Sprint
-
-var jsonMarshal = json.Marshal
-
 func toJSON(t *testing.T, v any) string {
 	t.Helper()
-	b, err := jsonMarshal(v)
+	b, err := json.Marshal(v)
 	if err != nil {
 		t.Fatal(err)
 	}

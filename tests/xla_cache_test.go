@@ -68,11 +68,14 @@ func TestXLACacheReplicasNeverShareAWritableDir(t *testing.T) {
 
 	// The engine's cache path is the pod-local emptyDir, not the bucket.
 	assert.Equal(t, "/xla-cache", envMap(container(t, dep, "server"))["VLLM_XLA_CACHE_PATH"])
+	found := false
 	for _, v := range dig(t, dep, "spec.template.spec.volumes").([]any) {
 		if v.(map[string]any)["name"] == "xla-cache" {
+			found = true
 			assert.Contains(t, v.(map[string]any), "emptyDir")
 		}
 	}
+	require.True(t, found, "no xla-cache volume")
 	// Restore only reads the bucket.
 	mounts := dig(t, dep, "spec.template.spec.initContainers.0.volumeMounts.0").(map[string]any)
 	assert.Equal(t, true, mounts["readOnly"])

@@ -26,12 +26,14 @@ fi
 # The Prometheus Operator's CRDs (ServiceMonitor, PrometheusRule) ship in its Go module;
 # fetch that pinned module through the Go module proxy, like the tools.
 PROMETHEUS_OPERATOR_VERSION=v0.85.0
+scratch=$(mktemp -d)
+trap 'rm -rf "$scratch"' EXIT
 for file in monitoring.coreos.com_servicemonitors.yaml monitoring.coreos.com_prometheusrules.yaml; do
   if [ -s "$dest/$file" ]; then
     echo "[crds] $file: cached in $dest" >&2
     continue
   fi
-  src=$(cd "$(mktemp -d)" && go mod download -json "github.com/prometheus-operator/prometheus-operator@$PROMETHEUS_OPERATOR_VERSION" |
+  src=$(cd "$scratch" && go mod download -json "github.com/prometheus-operator/prometheus-operator@$PROMETHEUS_OPERATOR_VERSION" |
     sed -n 's/.*"Dir": "\(.*\)",/\1/p')
   cp "$src/example/prometheus-operator-crd/$file" "$dest/$file"
   chmod u+w "$dest/$file"

@@ -2,6 +2,7 @@
 // (<env>-<model>), through the embedding API in package stacks.
 //
 //	llmserve models                          the profiles and how they fit their accelerators
+//	llmserve metrics                         what the HPA can scale on, through which adapter
 //	llmserve validate --env dev --model X    every config problem, no cloud call
 //	llmserve preview|up|destroy|outputs      the stack's lifecycle
 //	llmserve render --out DIR                manifests for GitOps, no cluster touched

@@ -25,29 +25,33 @@ func llmserve(t *testing.T, args ...string) (code int, stdout, stderr string) {
 
 // dirFlag points stack commands at the repository's Pulumi.<env>.yaml files.
 func dirFlag(args []string) []string {
-	if len(args) == 0 || args[0] == "models" {
+	if len(args) == 0 || args[0] == "models" || args[0] == "metrics" {
 		return nil
 	}
 	return []string{"--dir", filepath.Join("..", "..")}
 }
 
-func TestModelsGolden(t *testing.T) {
-	code, out, errOut := llmserve(t, "models")
-	require.Equal(t, exitOK, code, errOut)
-	file := filepath.Join("testdata", "models.golden")
-	if *update {
-		require.NoError(t, os.WriteFile(file, []byte(out), 0o644))
+func TestListingsGolden(t *testing.T) {
+	for _, cmd := range []string{"models", "metrics"} {
+		t.Run(cmd, func(t *testing.T) {
+			code, out, errOut := llmserve(t, cmd)
+			require.Equal(t, exitOK, code, errOut)
+			file := filepath.Join("testdata", cmd+".golden")
+			if *update {
+				require.NoError(t, os.WriteFile(file, []byte(out), 0o644))
+			}
+			want, err := os.ReadFile(file)
+			require.NoError(t, err, "run go test ./cmd/llmserve -update and review the file")
+			assert.Equal(t, string(want), out)
+		})
 	}
-	want, err := os.ReadFile(file)
-	require.NoError(t, err)
-	assert.Equal(t, string(want), out)
 }
 
 func TestValidateEveryProfileAndEnvironment(t *testing.T) {
 	t.Setenv("HF_TOKEN", "hf_test")
 	code, out, errOut := llmserve(t, "validate", "--all")
 	require.Equal(t, exitOK, code, errOut)
-	assert.Equal(t, 15, strings.Count(out, ": ok\n"), out, "3 environments x 5 profiles")
+	assert.Equal(t, 15, strings.Count(out, ": ok\n"), "3 environments x 5 profiles:\n%s", out)
 	assert.Contains(t, out, "prod-llama-3.1-70b: ok")
 }
 

@@ -2,8 +2,11 @@ package main
 
 import (
 	"fmt"
+	"slices"
+	"strings"
 	"text/tabwriter"
 
+	"github.com/llmserve/llmserve/components"
 	"github.com/llmserve/llmserve/stacks"
 	"github.com/spf13/cobra"
 )
@@ -36,6 +39,38 @@ func newModelsCommand() *cobra.Command {
 				fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%d\t%.0f GB\t%.0f GB\t%.0f GB\t%s\t%s\t%d-%d\t%s\n",
 					name, p.Engine, p.Model, acc, p.Server.TensorParallelSize, s.WeightsGB, s.NeedGB, s.HaveGB,
 					yesNo(s.Fits), s.Smallest, p.Autoscaling.MinReplicas, p.Autoscaling.MaxReplicas, metrics)
+			}
+			return w.Flush()
+		},
+	}
+}
+
+func newMetricsCommand() *cobra.Command {
+	return &cobra.Command{
+		Use:   "metrics",
+		Short: "List the metrics the HPA can scale on, and through which adapters",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			w := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 0, 2, ' ', 0)
+			fmt.Fprintln(w, "METRIC\tENGINES\tADAPTERS\tHPA NAME (stackdriver)\tRANGE\tMEANING")
+			for _, m := range components.KnownMetrics() {
+				engines := strings.Join(m.Engines, ",")
+				if engines == "" {
+					engines = "any"
+				}
+				hpa := components.HPAMetricFor(components.AdapterStackdriver, m)
+				name := hpa.Type + " " + hpa.Name
+				if !slices.Contains(m.Adapters, components.AdapterStackdriver) {
+					name = "-"
+				}
+				rng := ">0"
+				switch {
+				case m.Fraction:
+					rng = "0..1"
+				case m.Source == components.GPUExporterMetric:
+					rng = "0..100"
+				}
+				fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%s\n", m.Name, engines, strings.Join(m.Adapters, ","), name, rng, m.Help)
 			}
 			return w.Flush()
 		},

@@ -66,7 +66,7 @@ func newRootCommand(stdout, stderr io.Writer) *cobra.Command {
 	}
 	root.SetOut(stdout)
 	root.SetErr(stderr)
-	root.AddCommand(newModelsCommand(), newValidateCommand())
+	root.AddCommand(newModelsCommand(), newMetricsCommand(), newValidateCommand())
 	root.AddCommand(newOpCommands(stderr)...)
 	return root
 }
