@@ -28,8 +28,11 @@ type PodMonitoringArgs struct {
 	TargetLabels []string
 }
 
-// promDuration matches the PodMonitoring CRD's pattern for interval and timeout.
+// promDurationPattern is the PodMonitoring CRD's pattern for interval and timeout.
 var promDurationPattern = regexp.MustCompile(`^((([0-9]+)y)?(([0-9]+)w)?(([0-9]+)d)?(([0-9]+)h)?(([0-9]+)m)?(([0-9]+)s)?(([0-9]+)ms)?|0)$`)
+
+// promDurationPart is one number-and-unit term of a valid duration.
+var promDurationPart = regexp.MustCompile(`([0-9]+)(ms|y|w|d|h|m|s)`)
 
 // ParsePromDuration parses a Prometheus duration (1h30m, 5s, 500ms) as PodMonitoring does.
 func ParsePromDuration(s string) (time.Duration, error) {
@@ -39,7 +42,7 @@ func ParsePromDuration(s string) (time.Duration, error) {
 	units := map[string]time.Duration{"y": 365 * 24 * time.Hour, "w": 7 * 24 * time.Hour,
 		"d": 24 * time.Hour, "h": time.Hour, "m": time.Minute, "s": time.Second, "ms": time.Millisecond}
 	var total time.Duration
-	for _, m := range regexp.MustCompile(`([0-9]+)(ms|y|w|d|h|m|s)`).FindAllStringSubmatch(s, -1) {
+	for _, m := range promDurationPart.FindAllStringSubmatch(s, -1) {
 		n, _ := strconv.ParseInt(m[1], 10, 64)
 		total += time.Duration(n) * units[m[2]]
 	}

@@ -126,7 +126,9 @@ type ChartsConfig struct {
 	DCGMExporter        string `yaml:"dcgmExporter"`
 }
 
-// configKeys are every key Load reads under llmserve:, to catch typos in key names.
+// configKeys are every key Load reads under llmserve:. SettingsFromConfig (the llmserve
+// command, env files) rejects any other; `pulumi up` cannot, as the Go SDK does not list a
+// stack's keys to the program.
 var configKeys = []string{"projectNumber", "gcpResources", "cluster", "pool", "modelStore",
 	"serving", "metrics", "model", "overrides", "hfToken", "skipAwait", "renderDir", "kubeconfig"}
 

@@ -3,7 +3,9 @@ package stacks
 import (
 	"bytes"
 	"embed"
+	"errors"
 	"fmt"
+	"io"
 	"path"
 	"sort"
 	"strings"
@@ -180,7 +182,7 @@ func decodeStrict(doc any, into any) error {
 	}
 	dec := yaml.NewDecoder(bytes.NewReader(raw))
 	dec.KnownFields(true)
-	if err := dec.Decode(into); err != nil && err.Error() != "EOF" {
+	if err := dec.Decode(into); err != nil && !errors.Is(err, io.EOF) { // an empty document is no error
 		return err
 	}
 	return nil

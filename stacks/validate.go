@@ -12,11 +12,12 @@ import (
 )
 
 var (
-	projectIDRe   = regexp.MustCompile(`^[a-z][a-z0-9-]{4,28}[a-z0-9]$`)
-	semverRe      = regexp.MustCompile(`^[0-9]+\.[0-9]+\.[0-9]+$`)
-	clusterNameRe = regexp.MustCompile(`^[a-z]([a-z0-9-]{0,38}[a-z0-9])?$`)
-	dnsLabelRe    = regexp.MustCompile(`^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$`)
-	bucketRe      = regexp.MustCompile(`^[a-z0-9][a-z0-9._-]{1,61}[a-z0-9]$`)
+	projectIDRe     = regexp.MustCompile(`^[a-z][a-z0-9-]{4,28}[a-z0-9]$`)
+	projectNumberRe = regexp.MustCompile(`^[0-9]{6,20}$`)
+	semverRe        = regexp.MustCompile(`^[0-9]+\.[0-9]+\.[0-9]+$`)
+	clusterNameRe   = regexp.MustCompile(`^[a-z]([a-z0-9-]{0,38}[a-z0-9])?$`)
+	dnsLabelRe      = regexp.MustCompile(`^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$`)
+	bucketRe        = regexp.MustCompile(`^[a-z0-9][a-z0-9._-]{1,61}[a-z0-9]$`)
 	// Image references must carry a tag other than latest, or a digest.
 	pinnedImageRe = regexp.MustCompile(`^[^\s:@]+(:[0-9]+)?(/[^\s:@]+)*(:[\w][\w.-]{0,127}|@sha256:[0-9a-f]{64})$`)
 )
@@ -60,7 +61,7 @@ func (c *Config) validateGCP(p *problems) {
 			p.addf("gcp:project %q: not a project ID (6-30 lowercase letters, digits and hyphens, starting with a letter)", c.Project)
 		}
 	}
-	if c.ProjectNumber != "" && !regexp.MustCompile(`^[0-9]{6,20}$`).MatchString(c.ProjectNumber) {
+	if c.ProjectNumber != "" && !projectNumberRe.MatchString(c.ProjectNumber) {
 		p.addf("llmserve:projectNumber %q: want the numeric project number (gcloud projects describe PROJECT --format='value(projectNumber)')", c.ProjectNumber)
 	}
 	if !c.GCPResources {
