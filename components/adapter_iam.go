@@ -33,10 +33,17 @@ type AdapterIAM struct {
 	Principal pulumi.StringOutput
 }
 
+func (a *AdapterIAMArgs) validate() error {
+	if a == nil || a.Project == "" || a.ProjectNumber == nil {
+		return errors.New("Project and ProjectNumber are required")
+	}
+	return nil
+}
+
 // NewAdapterIAM creates the grant.
 func NewAdapterIAM(ctx *pulumi.Context, name string, args *AdapterIAMArgs, opts ...pulumi.ResourceOption) (*AdapterIAM, error) {
-	if args == nil || args.Project == "" || args.ProjectNumber == nil {
-		return nil, fmt.Errorf("adapter iam %q: %w", name, errors.New("Project and ProjectNumber are required"))
+	if err := args.validate(); err != nil {
+		return nil, fmt.Errorf("adapter iam %q: %w", name, err)
 	}
 	ns, sa := args.Namespace, args.ServiceAccount
 	if ns == "" {

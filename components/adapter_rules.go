@@ -3,7 +3,10 @@ package components
 import (
 	"fmt"
 	"regexp"
+	"slices"
 	"strings"
+
+	"github.com/llmserve/llmserve/catalog"
 )
 
 // AdapterRules is prometheus-adapter's `rules` block (its Helm chart's values), generated
@@ -53,23 +56,23 @@ var promLabelValue = regexp.MustCompile(`^[a-zA-Z0-9._-]+$`)
 
 // PrometheusAdapterRules generates the rules for the declared metrics.
 func PrometheusAdapterRules(metrics []string, scope RuleScope) (AdapterRules, error) {
-	if !promLabelValue.MatchString(scope.Namespace) || (scope.Backend == BackendManaged && !promLabelValue.MatchString(scope.Cluster)) {
+	if !promLabelValue.MatchString(scope.Namespace) || (scope.Backend == catalog.BackendManaged && !promLabelValue.MatchString(scope.Cluster)) {
 		return AdapterRules{}, fmt.Errorf("rule scope %+v: cluster and namespace must be plain label values", scope)
 	}
 	rules := AdapterRules{}
 	seen := map[string]bool{}
 	for _, name := range metrics {
-		m, ok := LookupMetric(name)
-		if !ok || seen[name] || !contains(m.Adapters, AdapterPrometheus) {
+		m, ok := catalog.LookupMetric(name)
+		if !ok || seen[name] || !slices.Contains(m.Adapters, catalog.AdapterPrometheus) {
 			continue
 		}
 		seen[name] = true
 		switch m.Source {
-		case ServerGauge:
-			rules.Custom = append(rules.Custom, podRule(m.Name, PrometheusMetricName(m), "sum", scope))
-		case GPUExporterMetric:
-			rules.Custom = append(rules.Custom, podRule(GPUUtilizationRecord, GPUUtilizationRecord, "avg", scope))
-		case AcceleratorMetric:
+		case catalog.ServerGauge:
+			rules.Custom = append(rules.Custom, podRule(m.Name, catalog.PrometheusMetricName(m), "sum", scope))
+		case catalog.GPUExporterMetric:
+			rules.Custom = append(rules.Custom, podRule(catalog.GPUUtilizationRecord, catalog.GPUUtilizationRecord, "avg", scope))
+		case catalog.AcceleratorMetric:
 			rules.External = append(rules.External, acceleratorMemoryRule(scope))
 		}
 	}
@@ -79,7 +82,7 @@ func PrometheusAdapterRules(metrics []string, scope RuleScope) (AdapterRules, er
 // podRule serves a per-pod series as a Pods metric, within the namespace (and cluster).
 func podRule(series, as, agg string, scope RuleScope) AdapterRule {
 	filter := fmt.Sprintf(`namespace=%q,pod!=""`, scope.Namespace)
-	if scope.Backend == BackendManaged {
+	if scope.Backend == catalog.BackendManaged {
 		filter += fmt.Sprintf(`,cluster=%q`, scope.Cluster)
 	}
 	return AdapterRule{

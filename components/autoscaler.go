@@ -5,31 +5,40 @@ import (
 	"fmt"
 	"strconv"
 
+	"github.com/llmserve/llmserve/catalog"
 	autoscalingv2 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/autoscaling/v2"
 	metav1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/meta/v1"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 )
 
-// MetricTarget declares one metric to scale on: {metric: vllm:num_requests_waiting, target: 10}.
+// MetricTarget declares one metric to scale on: {metric: vllm:num_requests_waiting, target:
+// 10}. It is both the profile's config (stacks/models/*.yaml) and the Autoscaler's argument.
 type MetricTarget struct {
-	Metric string
-	Target float64
+	Metric string  `yaml:"metric"`
+	Target float64 `yaml:"target"`
 	// Selector adds label matchers to External (accelerator) metrics.
-	Selector map[string]string
+	Selector map[string]string `yaml:"selector"`
 }
 
-// ScalingPolicy and ScalingRules mirror autoscaling/v2's behavior types.
-type ScalingPolicy struct {
-	Type          string // Pods | Percent
-	Value         int
-	PeriodSeconds int
+// BehaviorSpec is the HPA's scale-up and scale-down behaviour.
+type BehaviorSpec struct {
+	ScaleUp   ScalingRules `yaml:"scaleUp"`
+	ScaleDown ScalingRules `yaml:"scaleDown"`
 }
 
-// ScalingRules is one direction of the HPA's behavior.
+// ScalingRules mirrors autoscaling/v2 HPAScalingRules, one direction of the behaviour. A nil
+// window is left to the HPA's own default (config fills it in before it gets here).
 type ScalingRules struct {
-	StabilizationWindowSeconds int
-	SelectPolicy               string
-	Policies                   []ScalingPolicy
+	StabilizationWindowSeconds *int            `yaml:"stabilizationWindowSeconds"`
+	SelectPolicy               string          `yaml:"selectPolicy"`
+	Policies                   []ScalingPolicy `yaml:"policies"`
+}
+
+// ScalingPolicy mirrors autoscaling/v2 HPAScalingPolicy.
+type ScalingPolicy struct {
+	Type          string `yaml:"type"` // Pods | Percent
+	Value         int    `yaml:"value"`
+	PeriodSeconds int    `yaml:"periodSeconds"`
 }
 
 // AutoscalerArgs configures an Autoscaler.
@@ -44,8 +53,7 @@ type AutoscalerArgs struct {
 	MinReplicas int
 	MaxReplicas int
 	Metrics     []MetricTarget
-	ScaleUp     ScalingRules
-	ScaleDown   ScalingRules
+	Behavior    BehaviorSpec
 	// ClusterName scopes External accelerator metrics to this cluster's nodes.
 	ClusterName string
 }
@@ -68,7 +76,7 @@ func (a *AutoscalerArgs) validate() error {
 		errs = append(errs, errors.New("at least one metric is required"))
 	}
 	for i, m := range a.Metrics {
-		if msg := CheckMetric(a.Engine, a.Adapter, m.Metric, m.Target); msg != "" {
+		if msg := catalog.CheckMetric(a.Engine, a.Adapter, m.Metric, m.Target); msg != "" {
 			errs = append(errs, fmt.Errorf("metrics[%d]: %s", i, msg))
 		}
 	}
@@ -109,8 +117,8 @@ func NewAutoscaler(ctx *pulumi.Context, name string, args *AutoscalerArgs, opts 
 			MaxReplicas: pulumi.Int(args.MaxReplicas),
 			Metrics:     metrics,
 			Behavior: &autoscalingv2.HorizontalPodAutoscalerBehaviorArgs{
-				ScaleUp:   rules(args.ScaleUp),
-				ScaleDown: rules(args.ScaleDown),
+				ScaleUp:   rules(args.Behavior.ScaleUp),
+				ScaleDown: rules(args.Behavior.ScaleDown),
 			},
 		},
 	}, args.Kube.opts(as)...)
@@ -126,12 +134,12 @@ func NewAutoscaler(ctx *pulumi.Context, name string, args *AutoscalerArgs, opts 
 func Quantity(v float64) string { return strconv.FormatFloat(v, 'f', -1, 64) }
 
 func (a *AutoscalerArgs) metricSpec(m MetricTarget) autoscalingv2.MetricSpecArgs {
-	km, _ := LookupMetric(m.Metric)
+	km, _ := catalog.LookupMetric(m.Metric)
 	target := &autoscalingv2.MetricTargetArgs{
 		Type:         pulumi.String("AverageValue"),
 		AverageValue: pulumi.String(Quantity(m.Target)),
 	}
-	hm := HPAMetricFor(a.Adapter, km)
+	hm := catalog.HPAMetricFor(a.Adapter, km)
 	id := &autoscalingv2.MetricIdentifierArgs{Name: pulumi.String(hm.Name)}
 	if hm.Type == "Pods" {
 		return autoscalingv2.MetricSpecArgs{
@@ -142,7 +150,7 @@ func (a *AutoscalerArgs) metricSpec(m MetricTarget) autoscalingv2.MetricSpecArgs
 	// Node metrics carry no pod label: scope them to this cluster, plus the user's labels.
 	// prometheus-adapter's rule already filters by cluster.
 	sel := map[string]string{}
-	if a.ClusterName != "" && a.Adapter != AdapterPrometheus {
+	if a.ClusterName != "" && a.Adapter != catalog.AdapterPrometheus {
 		sel["resource.labels.cluster_name"] = a.ClusterName
 	}
 	for k, v := range m.Selector {
@@ -165,7 +173,7 @@ func rules(r ScalingRules) *autoscalingv2.HPAScalingRulesArgs {
 		})
 	}
 	return &autoscalingv2.HPAScalingRulesArgs{
-		StabilizationWindowSeconds: pulumi.Int(r.StabilizationWindowSeconds),
+		StabilizationWindowSeconds: pulumi.IntPtrFromPtr(r.StabilizationWindowSeconds),
 		SelectPolicy:               pulumi.String(r.SelectPolicy),
 		Policies:                   pols,
 	}

@@ -4,16 +4,10 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/llmserve/llmserve/catalog"
 	"github.com/pulumi/pulumi-gcp/sdk/v8/go/gcp/container"
 	"github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
-)
-
-// Cluster modes.
-const (
-	ModeStandard  = "standard"
-	ModeAutopilot = "autopilot"
-	ModeExisting  = "existing"
 )
 
 // SystemPoolArgs sizes the small CPU pool that runs the metrics adapter and other system
@@ -48,11 +42,11 @@ func (a *ClusterArgs) validate() error {
 		return errors.New("args are required")
 	}
 	switch a.Mode {
-	case ModeStandard, ModeAutopilot:
+	case catalog.ModeStandard, catalog.ModeAutopilot:
 		if a.Project == "" || a.Location == "" || a.Name == "" {
 			return fmt.Errorf("mode %s needs Project, Location and Name", a.Mode)
 		}
-	case ModeExisting:
+	case catalog.ModeExisting:
 	default:
 		return fmt.Errorf("mode %q: want standard, autopilot or existing", a.Mode)
 	}
@@ -81,7 +75,7 @@ func NewCluster(ctx *pulumi.Context, name string, args *ClusterArgs, opts ...pul
 	if err := ctx.RegisterComponentResource(TypeCluster, name, c, opts...); err != nil {
 		return nil, err
 	}
-	if args.Mode == ModeExisting {
+	if args.Mode == catalog.ModeExisting {
 		c.Name = pulumi.String(args.Name).ToStringOutput()
 		kc := args.Kubeconfig
 		if kc == nil {
@@ -140,7 +134,7 @@ func (c *Cluster) createGKE(ctx *pulumi.Context, name string, args *ClusterArgs)
 	if len(args.NodeLocations) > 0 {
 		ca.NodeLocations = pulumi.ToStringArray(args.NodeLocations)
 	}
-	if args.Mode == ModeAutopilot {
+	if args.Mode == catalog.ModeAutopilot {
 		// Autopilot manages nodes, Workload Identity, GCS FUSE and Managed Prometheus itself.
 		ca.EnableAutopilot = pulumi.Bool(true)
 	} else {
@@ -156,7 +150,7 @@ func (c *Cluster) createGKE(ctx *pulumi.Context, name string, args *ClusterArgs)
 		return fmt.Errorf("gke cluster: %w", err)
 	}
 	c.Cluster, c.Name = cl, cl.Name
-	if args.Mode == ModeStandard {
+	if args.Mode == catalog.ModeStandard {
 		sp, err := container.NewNodePool(ctx, name+"-system", &container.NodePoolArgs{
 			Project:  pulumi.String(args.Project),
 			Cluster:  cl.Name,

@@ -5,6 +5,7 @@ import (
 	"path"
 	"strconv"
 
+	"github.com/llmserve/llmserve/catalog"
 	corev1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/core/v1"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 )
@@ -53,7 +54,7 @@ type engineSpec struct {
 }
 
 func (a *ModelServerArgs) engine(env corev1.EnvVarArray, mounts corev1.VolumeMountArray) engineSpec {
-	if a.Engine == EngineJetStream {
+	if a.Engine == catalog.EngineJetStream {
 		return a.jetstream(env, mounts)
 	}
 	return a.vllm(env, mounts)

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/llmserve/llmserve/catalog"
 	"github.com/pulumi/pulumi-gcp/sdk/v8/go/gcp/container"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 )
@@ -18,17 +19,17 @@ type GPUNodePoolArgs struct {
 	DriverVersion string
 }
 
-func (a *GPUNodePoolArgs) validate() (GPUType, string, error) {
+func (a *GPUNodePoolArgs) validate() (catalog.GPUType, string, error) {
 	if a == nil {
-		return GPUType{}, "", errors.New("args are required")
+		return catalog.GPUType{}, "", errors.New("args are required")
 	}
-	g, ok := LookupGPU(a.Accelerator)
+	g, ok := catalog.LookupGPU(a.Accelerator)
 	if !ok {
-		return GPUType{}, "", fmt.Errorf("accelerator %q: want one of %s", a.Accelerator, GPUTypeNames())
+		return catalog.GPUType{}, "", fmt.Errorf("accelerator %q: want one of %s", a.Accelerator, catalog.GPUTypeNames())
 	}
 	machine, ok := g.Machines[a.Count]
 	if !ok {
-		return GPUType{}, "", fmt.Errorf("%d x %s: want a count of %v", a.Count, a.Accelerator, g.Counts())
+		return catalog.GPUType{}, "", fmt.Errorf("%d x %s: want a count of %v", a.Count, a.Accelerator, g.Counts())
 	}
 	return g, machine, a.PoolArgs.validate()
 }
@@ -53,8 +54,8 @@ func NewGPUNodePool(ctx *pulumi.Context, name string, args *GPUNodePoolArgs, opt
 	}
 	p := &GPUNodePool{MachineType: machine, capacity: PoolCapacity{
 		// GKE labels GPU nodes with their accelerator type.
-		Selector: map[string]string{LabelGKEAccelerator: g.Name},
-		Resource: ResourceGPU, PerNode: args.Count, MaxNodes: args.MaxNodes,
+		Selector: map[string]string{catalog.LabelGKEAccelerator: g.Name},
+		Resource: catalog.ResourceGPU, PerNode: args.Count, MaxNodes: args.MaxNodes,
 	}}
 	if err := ctx.RegisterComponentResource(TypeGPUNodePool, name, p, opts...); err != nil {
 		return nil, err

@@ -5,18 +5,12 @@ import (
 	"fmt"
 	"sort"
 
+	"github.com/llmserve/llmserve/catalog"
 	appsv1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/apps/v1"
 	corev1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/core/v1"
 	metav1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/meta/v1"
 	policyv1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/policy/v1"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
-)
-
-// Exposure values for the server's Service.
-const (
-	ExposureCluster  = "cluster"  // ClusterIP: reachable only inside the cluster
-	ExposureInternal = "internal" // GKE internal passthrough load balancer in the VPC
-	ExposurePublic   = "public"   // external load balancer: an unauthenticated LLM on the internet
 )
 
 // ModelServerArgs configures a ModelServer.
@@ -60,7 +54,7 @@ func (a *ModelServerArgs) validate() error {
 	if a.Namespace == nil || a.Name == "" || a.ServiceAccount == "" || a.Model == "" || a.Image == "" {
 		errs = append(errs, errors.New("Namespace, Name, ServiceAccount, Model and Image are required"))
 	}
-	if a.Engine != EngineVLLM && a.Engine != EngineJetStream {
+	if a.Engine != catalog.EngineVLLM && a.Engine != catalog.EngineJetStream {
 		errs = append(errs, fmt.Errorf("engine %q: want vllm or jetstream", a.Engine))
 	}
 	if a.Pool.Resource == "" || a.Pool.PerNode < 1 || len(a.Pool.Selector) == 0 {
@@ -75,7 +69,7 @@ func (a *ModelServerArgs) validate() error {
 		errs = append(errs, errors.New("ProbePeriodSeconds must be >= 1 and <= StartupTimeoutSeconds"))
 	}
 	switch a.Exposure {
-	case ExposureCluster, ExposureInternal, ExposurePublic:
+	case catalog.ExposureCluster, catalog.ExposureInternal, catalog.ExposurePublic:
 	default:
 		errs = append(errs, fmt.Errorf("exposure %q: want cluster, internal or public", a.Exposure))
 	}
@@ -222,10 +216,10 @@ func (a *ModelServerArgs) env() corev1.EnvVarArray {
 func (s *ModelServer) expose(ctx *pulumi.Context, name string, args *ModelServerArgs, eng engineSpec) error {
 	svcType, ann := "ClusterIP", map[string]string{}
 	switch args.Exposure {
-	case ExposureInternal:
+	case catalog.ExposureInternal:
 		svcType = "LoadBalancer"
 		ann["networking.gke.io/load-balancer-type"] = "Internal"
-	case ExposurePublic:
+	case catalog.ExposurePublic:
 		svcType = "LoadBalancer"
 		_ = ctx.Log.Warn(fmt.Sprintf("%s: serving.exposure is public: the model answers anyone on the internet, without authentication", args.Name), nil)
 	}

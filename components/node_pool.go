@@ -79,3 +79,17 @@ func (a PoolArgs) nodePoolArgs(machineType string, accelerator func(*container.N
 	}
 	return np
 }
+
+// PoolCapacity is what the server needs to know of the pool it runs on: how to land on it
+// and how much it holds. Both node pool components export one, so the server and the
+// capacity checks never retype it.
+type PoolCapacity struct {
+	Selector map[string]string
+	// Resource is the extended resource the server asks for, PerNode of it on each node.
+	Resource string
+	PerNode  int
+	MaxNodes int
+}
+
+// MaxUnits is the most accelerators the pool holds when fully scaled out.
+func (p PoolCapacity) MaxUnits() int { return p.PerNode * p.MaxNodes }

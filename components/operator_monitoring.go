@@ -4,15 +4,12 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/llmserve/llmserve/catalog"
+	"github.com/prometheus/common/model"
 	"github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes"
 	"github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/apiextensions"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 )
-
-// GPUUtilizationRecord is the series the PrometheusRule records: DCGM's GPU utilisation
-// (0-100) labelled with the server's namespace and pod, which prometheus-adapter serves
-// as a Pods metric.
-const GPUUtilizationRecord = "llmserve_gpu_utilization"
 
 // OperatorMonitoringArgs configures an OperatorMonitoring.
 type OperatorMonitoringArgs struct {
@@ -38,16 +35,23 @@ type OperatorMonitoring struct {
 	Rule           *apiextensions.CustomResource // nil unless RecordGPUUtilization
 }
 
+func (a *OperatorMonitoringArgs) validate() error {
+	if a == nil || a.Namespace == nil || a.Name == "" || len(a.ServiceLabels) == 0 || a.Port == "" {
+		return errors.New("Namespace, Name, ServiceLabels and Port are required")
+	}
+	if err := a.Kube.validate(); err != nil {
+		return err
+	}
+	if _, err := model.ParseDuration(a.Interval); err != nil {
+		return fmt.Errorf("interval: %w", err)
+	}
+	return nil
+}
+
 // NewOperatorMonitoring creates the ServiceMonitor and the rule.
 func NewOperatorMonitoring(ctx *pulumi.Context, name string, args *OperatorMonitoringArgs, opts ...pulumi.ResourceOption) (*OperatorMonitoring, error) {
-	if args == nil || args.Namespace == nil || args.Name == "" || len(args.ServiceLabels) == 0 || args.Port == "" {
-		return nil, fmt.Errorf("operator monitoring %q: %w", name, errors.New("Namespace, Name, ServiceLabels and Port are required"))
-	}
-	if err := args.Kube.validate(); err != nil {
+	if err := args.validate(); err != nil {
 		return nil, fmt.Errorf("operator monitoring %q: %w", name, err)
-	}
-	if _, err := ParsePromDuration(args.Interval); err != nil {
-		return nil, fmt.Errorf("operator monitoring %q: interval: %w", name, err)
 	}
 	o := &OperatorMonitoring{}
 	if err := ctx.RegisterComponentResource(TypeOperatorMonitoring, name, o, opts...); err != nil {
@@ -79,7 +83,7 @@ func NewOperatorMonitoring(ctx *pulumi.Context, name string, args *OperatorMonit
 			OtherFields: kubernetes.UntypedArgs{"spec": pulumi.Map{"groups": pulumi.Array{pulumi.Map{
 				"name": pulumi.String("llmserve-gpu"),
 				"rules": pulumi.Array{pulumi.Map{
-					"record": pulumi.String(GPUUtilizationRecord),
+					"record": pulumi.String(catalog.GPUUtilizationRecord),
 					"expr":   pulumi.String(GPUUtilizationExpr(args.ServerNamespace)),
 				}},
 			}}}},

@@ -3,10 +3,9 @@ package components
 import (
 	"errors"
 	"fmt"
-	"regexp"
 	"strconv"
-	"time"
 
+	"github.com/prometheus/common/model"
 	"github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes"
 	"github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/apiextensions"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
@@ -28,27 +27,6 @@ type PodMonitoringArgs struct {
 	TargetLabels []string
 }
 
-// promDurationPattern is the PodMonitoring CRD's pattern for interval and timeout.
-var promDurationPattern = regexp.MustCompile(`^((([0-9]+)y)?(([0-9]+)w)?(([0-9]+)d)?(([0-9]+)h)?(([0-9]+)m)?(([0-9]+)s)?(([0-9]+)ms)?|0)$`)
-
-// promDurationPart is one number-and-unit term of a valid duration.
-var promDurationPart = regexp.MustCompile(`([0-9]+)(ms|y|w|d|h|m|s)`)
-
-// ParsePromDuration parses a Prometheus duration (1h30m, 5s, 500ms) as PodMonitoring does.
-func ParsePromDuration(s string) (time.Duration, error) {
-	if s == "" || !promDurationPattern.MatchString(s) {
-		return 0, fmt.Errorf("%q is not a Prometheus duration such as 5s or 1m", s)
-	}
-	units := map[string]time.Duration{"y": 365 * 24 * time.Hour, "w": 7 * 24 * time.Hour,
-		"d": 24 * time.Hour, "h": time.Hour, "m": time.Minute, "s": time.Second, "ms": time.Millisecond}
-	var total time.Duration
-	for _, m := range promDurationPart.FindAllStringSubmatch(s, -1) {
-		n, _ := strconv.ParseInt(m[1], 10, 64)
-		total += time.Duration(n) * units[m[2]]
-	}
-	return total, nil
-}
-
 func (a *PodMonitoringArgs) validate() error {
 	if a == nil {
 		return errors.New("args are required")
@@ -60,12 +38,12 @@ func (a *PodMonitoringArgs) validate() error {
 	if a.Namespace == nil || a.Name == "" || len(a.Selector) == 0 || a.Port == "" {
 		errs = append(errs, errors.New("Namespace, Name, Selector and Port are required"))
 	}
-	interval, err := ParsePromDuration(a.Interval)
+	interval, err := model.ParseDuration(a.Interval)
 	if err != nil {
 		errs = append(errs, fmt.Errorf("interval: %w", err))
 	}
 	if a.Timeout != "" {
-		if t, err := ParsePromDuration(a.Timeout); err != nil {
+		if t, err := model.ParseDuration(a.Timeout); err != nil {
 			errs = append(errs, fmt.Errorf("timeout: %w", err))
 		} else if interval > 0 && t > interval {
 			errs = append(errs, fmt.Errorf("timeout %s exceeds interval %s", a.Timeout, a.Interval))

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/llmserve/llmserve/catalog"
 	helmv3 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/helm/v3"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 )
@@ -44,8 +45,8 @@ func NewPrometheusAdapter(ctx *pulumi.Context, name string, args *PrometheusAdap
 		"rules":      args.Rules,
 		// Accelerator nodes may be all there is (Autopilot).
 		"tolerations": []map[string]any{
-			{"key": ResourceTPU, "operator": "Exists", "effect": "NoSchedule"},
-			{"key": ResourceGPU, "operator": "Exists", "effect": "NoSchedule"},
+			{"key": catalog.ResourceTPU, "operator": "Exists", "effect": "NoSchedule"},
+			{"key": catalog.ResourceGPU, "operator": "Exists", "effect": "NoSchedule"},
 		},
 	}}
 	if err := ctx.RegisterComponentResource(TypePrometheusAdapter, name, a, opts...); err != nil {

@@ -37,12 +37,16 @@ type PrometheusFrontend struct {
 	URL string
 }
 
+func (a *PrometheusFrontendArgs) validate() error {
+	if a == nil || a.Project == "" || a.Image == "" {
+		return errors.New("Project and Image are required")
+	}
+	return a.Kube.validate()
+}
+
 // NewPrometheusFrontend creates the frontend's service account, Deployment and Service.
 func NewPrometheusFrontend(ctx *pulumi.Context, name string, args *PrometheusFrontendArgs, opts ...pulumi.ResourceOption) (*PrometheusFrontend, error) {
-	if args == nil || args.Project == "" || args.Image == "" {
-		return nil, fmt.Errorf("prometheus frontend %q: %w", name, errors.New("Project and Image are required"))
-	}
-	if err := args.Kube.validate(); err != nil {
+	if err := args.validate(); err != nil {
 		return nil, fmt.Errorf("prometheus frontend %q: %w", name, err)
 	}
 	f := &PrometheusFrontend{URL: fmt.Sprintf("http://%s.%s.svc", FrontendServiceAccount, FrontendNamespace)}

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/llmserve/llmserve/catalog"
 	helmv3 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/helm/v3"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 )
@@ -69,11 +70,11 @@ func NewPrometheusStack(ctx *pulumi.Context, name string, args *PrometheusStackA
 	if args.DCGMExporter.Version != "" {
 		dcgmValues := map[string]any{
 			"serviceMonitor": map[string]any{"enabled": true, "interval": "15s"},
-			"tolerations":    []map[string]any{{"key": ResourceGPU, "operator": "Exists", "effect": "NoSchedule"}},
+			"tolerations":    []map[string]any{{"key": catalog.ResourceGPU, "operator": "Exists", "effect": "NoSchedule"}},
 			// Only GPU nodes: GKE labels them with their accelerator type.
 			"affinity": map[string]any{"nodeAffinity": map[string]any{"requiredDuringSchedulingIgnoredDuringExecution": map[string]any{
 				"nodeSelectorTerms": []map[string]any{{"matchExpressions": []map[string]any{
-					{"key": LabelGKEAccelerator, "operator": "Exists"},
+					{"key": catalog.LabelGKEAccelerator, "operator": "Exists"},
 				}}},
 			}}},
 		}

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/llmserve/llmserve/catalog"
 	apiregv1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/apiregistration/v1"
 	appsv1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/apps/v1"
 	corev1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/core/v1"
@@ -47,13 +48,17 @@ var adapterAPIs = []struct {
 	{"external.metrics.k8s.io", "v1beta1", 100},
 }
 
+func (a *StackdriverAdapterArgs) validate() error {
+	if a == nil || a.Image == "" {
+		return errors.New("Image is required")
+	}
+	return a.Kube.validate()
+}
+
 // NewStackdriverAdapter creates the adapter's namespace, identity, RBAC, Deployment,
 // Service and APIServices.
 func NewStackdriverAdapter(ctx *pulumi.Context, name string, args *StackdriverAdapterArgs, opts ...pulumi.ResourceOption) (*StackdriverAdapter, error) {
-	if args == nil || args.Image == "" {
-		return nil, fmt.Errorf("stackdriver adapter %q: %w", name, errors.New("Image is required"))
-	}
-	if err := args.Kube.validate(); err != nil {
+	if err := args.validate(); err != nil {
 		return nil, fmt.Errorf("stackdriver adapter %q: %w", name, err)
 	}
 	a := &StackdriverAdapter{}
@@ -182,7 +187,7 @@ func (a *StackdriverAdapter) workload(ctx *pulumi.Context, name string, args *St
 	selector := map[string]string{"k8s-app": AdapterServiceAccount}
 	var tolerations corev1.TolerationArray
 	if args.TolerateAccelerators {
-		for _, key := range []string{ResourceTPU, "nvidia.com/gpu"} {
+		for _, key := range []string{catalog.ResourceTPU, "nvidia.com/gpu"} {
 			tolerations = append(tolerations, corev1.TolerationArgs{
 				Key: pulumi.String(key), Operator: pulumi.String("Exists"), Effect: pulumi.String("NoSchedule"),
 			})

@@ -8,7 +8,7 @@ const (
 	TypeGPUNodePool        = "llmserve:gke:GPUNodePool"
 	TypeModelStore         = "llmserve:storage:ModelStore"
 	TypeAdapterIAM         = "llmserve:monitoring:AdapterIAM"
-	TypeServingAccount     = "llmserve:serving:ServingAccount"
+	TypeServingNamespace   = "llmserve:serving:ServingNamespace"
 	TypeModelServer        = "llmserve:serving:ModelServer"
 	TypePodMonitoring      = "llmserve:monitoring:PodMonitoring"
 	TypeStackdriverAdapter = "llmserve:monitoring:StackdriverAdapter"
@@ -18,3 +18,6 @@ const (
 	TypeOperatorMonitoring = "llmserve:monitoring:OperatorMonitoring"
 	TypeAutoscaler         = "llmserve:autoscaling:Autoscaler"
 )
+
+// typeServingAccountOld is ServingNamespace's token before its rename: its alias.
+const typeServingAccountOld = "llmserve:serving:ServingAccount"

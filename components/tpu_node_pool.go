@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/llmserve/llmserve/catalog"
 	"github.com/pulumi/pulumi-gcp/sdk/v8/go/gcp/container"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 )
@@ -14,13 +15,13 @@ type TPUNodePoolArgs struct {
 	Topology string // 1x1 | 2x2 | 2x4
 }
 
-func (a *TPUNodePoolArgs) validate() (TPUSlice, error) {
+func (a *TPUNodePoolArgs) validate() (catalog.TPUSlice, error) {
 	if a == nil {
-		return TPUSlice{}, errors.New("args are required")
+		return catalog.TPUSlice{}, errors.New("args are required")
 	}
-	s, ok := LookupTPUSlice(a.Topology)
+	s, ok := catalog.LookupTPUSlice(a.Topology)
 	if !ok {
-		return TPUSlice{}, fmt.Errorf("topology %q: want one of %s", a.Topology, TPUTopologies())
+		return catalog.TPUSlice{}, fmt.Errorf("topology %q: want one of %s", a.Topology, catalog.TPUTopologies())
 	}
 	return s, a.PoolArgs.validate()
 }
@@ -40,7 +41,7 @@ type TPUNodePool struct {
 
 // Capacity describes the pool to the server.
 func (p *TPUNodePool) Capacity() PoolCapacity {
-	return PoolCapacity{Selector: p.Selector, Resource: ResourceTPU, PerNode: p.ChipsPerNode, MaxNodes: p.MaxNodes}
+	return PoolCapacity{Selector: p.Selector, Resource: catalog.ResourceTPU, PerNode: p.ChipsPerNode, MaxNodes: p.MaxNodes}
 }
 
 // NewTPUNodePool creates the pool (when args.Create) and describes its capacity.
@@ -52,8 +53,8 @@ func NewTPUNodePool(ctx *pulumi.Context, name string, args *TPUNodePoolArgs, opt
 	p := &TPUNodePool{
 		// GKE sets these labels on every TPU node; we select on them, never set them.
 		Selector: map[string]string{
-			LabelTPUAccelerator: TPUv6eNodeLabelValue,
-			LabelTPUTopology:    slice.Topology,
+			catalog.LabelTPUAccelerator: catalog.TPUv6eNodeLabelValue,
+			catalog.LabelTPUTopology:    slice.Topology,
 		},
 		MachineType:  slice.MachineType,
 		ChipsPerNode: slice.Chips,

@@ -7,21 +7,12 @@ import (
 	"path"
 	"strings"
 
+	"github.com/llmserve/llmserve/catalog"
 	corev1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/core/v1"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 )
 
-// XLA cache modes.
 const (
-	// XLACacheShared: every pod compiles into its own local directory; the first pod to be
-	// ready publishes its cache to the bucket under its own pod name, and later pods start
-	// from a published copy. No two pods ever write the same directory.
-	XLACacheShared = "shared"
-	// XLACachePerPod: a local cache per pod, never shared (every pod compiles).
-	XLACachePerPod = "per-pod"
-	// XLACacheOff: no cache path is set at all.
-	XLACacheOff = "off"
-
 	// XLACacheVolume is the pod-local cache volume, mounted at XLACacheDir.
 	XLACacheVolume = "xla-cache"
 	// XLACacheDir is where the engine compiles to, in every pod.
@@ -60,25 +51,25 @@ func (x XLACacheArgs) sharedDir(mountPath string) string {
 // env points the engine at the pod-local cache. vLLM reads VLLM_XLA_CACHE_PATH; JAX-based
 // servers (vLLM's JAX backend, JetStream/MaxText) read JAX_COMPILATION_CACHE_DIR.
 func (x XLACacheArgs) env(engine string) corev1.EnvVarArray {
-	if x.Mode == XLACacheOff {
+	if x.Mode == catalog.XLACacheOff {
 		return nil
 	}
 	env := corev1.EnvVarArray{corev1.EnvVarArgs{Name: pulumi.String("JAX_COMPILATION_CACHE_DIR"), Value: pulumi.String(XLACacheDir)}}
-	if engine == EngineVLLM {
+	if engine == catalog.EngineVLLM {
 		env = append(env, corev1.EnvVarArgs{Name: pulumi.String("VLLM_XLA_CACHE_PATH"), Value: pulumi.String(XLACacheDir)})
 	}
 	return env
 }
 
 func (x XLACacheArgs) volumes() corev1.VolumeArray {
-	if x.Mode == XLACacheOff {
+	if x.Mode == catalog.XLACacheOff {
 		return nil
 	}
 	return corev1.VolumeArray{corev1.VolumeArgs{Name: pulumi.String(XLACacheVolume), EmptyDir: emptyDir("Disk", x.LocalSize)}}
 }
 
 func (x XLACacheArgs) mount() corev1.VolumeMountArray {
-	if x.Mode == XLACacheOff {
+	if x.Mode == catalog.XLACacheOff {
 		return nil
 	}
 	return corev1.VolumeMountArray{corev1.VolumeMountArgs{Name: pulumi.String(XLACacheVolume), MountPath: pulumi.String(XLACacheDir)}}
@@ -123,7 +114,7 @@ exec sleep infinity
 // initContainers returns the restore step and the publishing native sidecar (an init
 // container with restartPolicy Always, Kubernetes 1.29+), both on the server image.
 func (x XLACacheArgs) initContainers(image, mountPath, healthURL string) corev1.ContainerArray {
-	if x.Mode != XLACacheShared {
+	if x.Mode != catalog.XLACacheShared {
 		return nil
 	}
 	bucketRO := corev1.VolumeMountArgs{Name: pulumi.String(ModelVolume), MountPath: pulumi.String(mountPath), ReadOnly: pulumi.Bool(true)}

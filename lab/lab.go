@@ -11,7 +11,9 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/llmserve/llmserve/catalog"
 	"github.com/llmserve/llmserve/components"
+	"github.com/llmserve/llmserve/deploy"
 	"github.com/llmserve/llmserve/stacks"
 	autoscalingv2 "k8s.io/api/autoscaling/v2"
 	corev1 "k8s.io/api/core/v1"
@@ -29,7 +31,7 @@ type Config struct {
 	// WorkDir holds everything the lab writes: KWOK_WORKDIR (kwok/), the Pulumi state and
 	// work dirs, the adapter's certificate, and the run's timeline.csv and timeline.png.
 	WorkDir string
-	Target  stacks.Target
+	Target  deploy.Target
 	// Overrides are llmserve:overrides for the stack (nil: the profile as it is), and
 	// ScrapeInterval llmserve:metrics.scrapeInterval ("": the default).
 	Overrides      map[string]any
@@ -71,7 +73,7 @@ func ConfigFromEnv() (Config, error) {
 		}
 		dir = filepath.Join(home, ".cache", "llmserve", "lab")
 	}
-	c := Config{WorkDir: dir, Target: stacks.Target{Env: "dev", Model: stacks.DefaultModel},
+	c := Config{WorkDir: dir, Target: deploy.Target{Env: "dev", Model: stacks.DefaultModel},
 		ModelLoadDelay: DefaultModelLoadDelay, TokensPerSecond: DefaultTokensPerSecond, OutputTokens: DefaultOutputTokens}
 	var missing []error
 	for _, v := range []struct {
@@ -107,7 +109,7 @@ type Lab struct {
 
 // Start brings the lab up: resolves the stack's config, starts the cluster with the
 // model-load delay, installs the CRDs, creates the fake TPU nodes, starts and registers the
-// adapter, and deploys the stack through stacks.Open. On error everything started is stopped.
+// adapter, and deploys the stack through deploy.Open. On error everything started is stopped.
 func Start(ctx context.Context, c Config) (_ *Lab, err error) {
 	if c.Log == nil {
 		c.Log = io.Discard
@@ -129,23 +131,23 @@ func Start(ctx context.Context, c Config) (_ *Lab, err error) {
 		return nil, err
 	}
 	p := l.Stack.Profile
-	if p.Accelerator.Type != components.AcceleratorTPUv6e {
+	if p.Accelerator.Type != catalog.AcceleratorTPUv6e {
 		return nil, fmt.Errorf("lab: model %s runs on %s; the lab simulates TPU v6e pools only", c.Target.Model, p.Accelerator.Type)
 	}
 	l.Namespace, l.Name = l.Stack.Serving.Namespace, l.Stack.ObjectName()
 	simMetrics := map[string]string{}
 	for _, m := range p.Autoscaling.Metrics {
-		km, ok := components.LookupMetric(m.Metric)
+		km, ok := catalog.LookupMetric(m.Metric)
 		if !ok {
 			return nil, fmt.Errorf("lab: metric %q unknown", m.Metric)
 		}
-		name := components.HPAMetricFor(l.Stack.Metrics.Adapter, km).Name
+		name := catalog.HPAMetricFor(l.Stack.Metrics.Adapter, km).Name
 		l.HPAMetrics, l.Targets = append(l.HPAMetrics, name), append(l.Targets, m.Target)
 		simMetrics[name] = m.Metric
 	}
 	maxSeqs := p.Server.MaxNumSeqs
-	if p.Engine == components.EngineJetStream {
-		chips, _ := components.LookupTPUSlice(p.Accelerator.Topology)
+	if p.Engine == catalog.EngineJetStream {
+		chips, _ := catalog.LookupTPUSlice(p.Accelerator.Topology)
 		maxSeqs = p.JetStream.PerDeviceBatchSize * chips.Chips
 	}
 	l.Model = ServerModel{MaxNumSeqs: maxSeqs, TokensPerSecond: c.TokensPerSecond, OutputTokens: c.OutputTokens}

@@ -4,7 +4,7 @@ import (
 	"context"
 	"fmt"
 
-	"github.com/llmserve/llmserve/components"
+	"github.com/llmserve/llmserve/catalog"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/resource"
@@ -27,26 +27,26 @@ var machineSize = map[string]struct{ cpu, memGi int }{
 // TPU labels and taint, google.com/tpu capacity equal to the slice's chips, and kwok's
 // annotation so that kwok keeps them Ready and runs their pods.
 func TPUNodes(topology string, n int) ([]*corev1.Node, error) {
-	slice, ok := components.LookupTPUSlice(topology)
+	slice, ok := catalog.LookupTPUSlice(topology)
 	if !ok {
-		return nil, fmt.Errorf("lab nodes: topology %q: want one of %s", topology, components.TPUTopologies())
+		return nil, fmt.Errorf("lab nodes: topology %q: want one of %s", topology, catalog.TPUTopologies())
 	}
 	size := machineSize[slice.MachineType]
 	var nodes []*corev1.Node
 	for i := range n {
 		name := fmt.Sprintf("gke-lab-tpu-%s-%d", slice.MachineType, i)
 		capacity := corev1.ResourceList{
-			corev1.ResourceCPU:     *resource.NewQuantity(int64(size.cpu), resource.DecimalSI),
-			corev1.ResourceMemory:  resource.MustParse(fmt.Sprintf("%dGi", size.memGi)),
-			corev1.ResourcePods:    *resource.NewQuantity(110, resource.DecimalSI),
-			components.ResourceTPU: *resource.NewQuantity(int64(slice.Chips), resource.DecimalSI),
+			corev1.ResourceCPU:    *resource.NewQuantity(int64(size.cpu), resource.DecimalSI),
+			corev1.ResourceMemory: resource.MustParse(fmt.Sprintf("%dGi", size.memGi)),
+			corev1.ResourcePods:   *resource.NewQuantity(110, resource.DecimalSI),
+			catalog.ResourceTPU:   *resource.NewQuantity(int64(slice.Chips), resource.DecimalSI),
 		}
 		nodes = append(nodes, &corev1.Node{
 			ObjectMeta: metav1.ObjectMeta{
 				Name: name,
 				Labels: map[string]string{
-					components.LabelTPUAccelerator:     components.TPUv6eNodeLabelValue,
-					components.LabelTPUTopology:        slice.Topology,
+					catalog.LabelTPUAccelerator:        catalog.TPUv6eNodeLabelValue,
+					catalog.LabelTPUTopology:           slice.Topology,
 					"node.kubernetes.io/instance-type": slice.MachineType,
 					"cloud.google.com/gke-nodepool":    NodePoolName,
 					"kubernetes.io/hostname":           name,
@@ -57,7 +57,7 @@ func TPUNodes(topology string, n int) ([]*corev1.Node, error) {
 			},
 			Spec: corev1.NodeSpec{
 				// GKE taints TPU nodes so that only pods asking for TPUs land there.
-				Taints: []corev1.Taint{{Key: components.ResourceTPU, Value: "present", Effect: corev1.TaintEffectNoSchedule}},
+				Taints: []corev1.Taint{{Key: catalog.ResourceTPU, Value: "present", Effect: corev1.TaintEffectNoSchedule}},
 			},
 			Status: corev1.NodeStatus{Capacity: capacity, Allocatable: capacity},
 		})

@@ -77,7 +77,7 @@ type sample struct {
 }
 
 // NewSim returns a sim serving metrics under the names the HPA asks for: metrics maps each
-// HPA metric name (components.HPAMetricFor) to the server gauge it stands for
+// HPA metric name (catalog.HPAMetricFor) to the server gauge it stands for
 // (vllm:num_requests_waiting). seed makes the ingestion delays repeatable.
 func NewSim(m ServerModel, ing Ingestion, metrics map[string]string, seed uint64) (*Sim, error) {
 	if err := m.validate(); err != nil {

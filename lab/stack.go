@@ -6,6 +6,7 @@ import (
 	"io"
 	"path/filepath"
 
+	"github.com/llmserve/llmserve/deploy"
 	"github.com/llmserve/llmserve/stacks"
 )
 
@@ -19,9 +20,9 @@ const labHFToken = "hf_lab_dummy_token"
 // StackSettings is the dev stack in existing mode on the lab cluster: no GCP resource, the
 // lab bucket, no kubelet to wait for, the Stackdriver adapter left out (the lab serves
 // its metric names itself), and a dummy token.
-func StackSettings(kubeconfig []byte, overrides map[string]any, scrapeInterval string) stacks.Settings {
+func StackSettings(kubeconfig []byte, overrides map[string]any, scrapeInterval string) deploy.Settings {
 	noGCP, noAdapter := false, false
-	return stacks.Settings{
+	return deploy.Settings{
 		GCPResources: &noGCP,
 		Cluster:      stacks.ClusterConfig{Mode: "existing", Name: "lab", Kubeconfig: string(kubeconfig)},
 		ModelStore:   stacks.ModelStoreConfig{Bucket: LabBucket},
@@ -34,8 +35,8 @@ func StackSettings(kubeconfig []byte, overrides map[string]any, scrapeInterval s
 
 // ResolveConfig returns the typed, defaulted and validated config the program will deploy
 // for these settings: the lab sizes its nodes and serves its metrics from it.
-func ResolveConfig(t stacks.Target, s stacks.Settings) (*stacks.Config, error) {
-	cfg, err := stacks.Check(t, s)
+func ResolveConfig(t deploy.Target, s deploy.Settings) (*stacks.Config, error) {
+	cfg, err := deploy.Check(t, s)
 	if err != nil {
 		return nil, fmt.Errorf("lab config: %w", err)
 	}
@@ -44,8 +45,8 @@ func ResolveConfig(t stacks.Target, s stacks.Settings) (*stacks.Config, error) {
 
 // openStack opens the lab's stack with its state in a file backend under dir: the stack
 // lives exactly as long as the lab cluster, so the lab starts it from empty state.
-func openStack(ctx context.Context, t stacks.Target, s stacks.Settings, dir, pulumiBin, k8sPluginDir string, progress io.Writer) (*stacks.Stack, error) {
-	return stacks.Open(ctx, t, stacks.Options{
+func openStack(ctx context.Context, t deploy.Target, s deploy.Settings, dir, pulumiBin, k8sPluginDir string, progress io.Writer) (*deploy.Stack, error) {
+	return deploy.Open(ctx, t, deploy.Options{
 		Backend:    "file://" + filepath.Join(dir, "state"),
 		Passphrase: "llmserve-lab",
 		PulumiHome: filepath.Join(dir, "pulumi-home"),

@@ -7,7 +7,7 @@ import (
 
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi/config"
-	"gopkg.in/yaml.v3"
+	"go.yaml.in/yaml/v3"
 )
 
 // Namespace is the Pulumi config namespace of every llmserve key.
@@ -46,90 +46,90 @@ type Config struct {
 
 // ClusterConfig is llmserve:cluster.
 type ClusterConfig struct {
-	Mode               string   `yaml:"mode"` // standard | autopilot | existing
-	Name               string   `yaml:"name"`
-	Location           string   `yaml:"location"` // region or zone of the control plane; default gcp:region
-	Zones              []string `yaml:"zones"`    // node locations
-	ReleaseChannel     string   `yaml:"releaseChannel"`
-	Version            string   `yaml:"version"` // minimum master version
-	DeletionProtection *bool    `yaml:"deletionProtection"`
-	Network            string   `yaml:"network"`
-	Subnetwork         string   `yaml:"subnetwork"`
+	Mode               string   `yaml:"mode,omitempty"` // standard | autopilot | existing
+	Name               string   `yaml:"name,omitempty"`
+	Location           string   `yaml:"location,omitempty"` // region or zone of the control plane; default gcp:region
+	Zones              []string `yaml:"zones,omitempty"`    // node locations
+	ReleaseChannel     string   `yaml:"releaseChannel,omitempty"`
+	Version            string   `yaml:"version,omitempty"` // minimum master version
+	DeletionProtection *bool    `yaml:"deletionProtection,omitempty"`
+	Network            string   `yaml:"network,omitempty"`
+	Subnetwork         string   `yaml:"subnetwork,omitempty"`
 	// Kubeconfig (existing mode) comes from llmserve:kubeconfig, a path or the file's
 	// contents, so that it can be set with --secret; it is kept secret in state.
 	Kubeconfig string `yaml:"-"`
-	Context    string `yaml:"context"`
+	Context    string `yaml:"context,omitempty"`
 	SystemPool struct {
-		MachineType string `yaml:"machineType"`
-		MinNodes    int    `yaml:"minNodes"`
-		MaxNodes    int    `yaml:"maxNodes"`
-	} `yaml:"systemPool"`
+		MachineType string `yaml:"machineType,omitempty"`
+		MinNodes    int    `yaml:"minNodes,omitempty"`
+		MaxNodes    int    `yaml:"maxNodes,omitempty"`
+	} `yaml:"systemPool,omitempty"`
 }
 
 // PoolConfig is llmserve:pool, the accelerator node pool. Its shape (TPU topology) comes
 // from the model profile; this sets its size and purchase options.
 type PoolConfig struct {
-	Create         *bool  `yaml:"create"` // default: true in standard mode
-	MinNodes       *int   `yaml:"minNodes"`
-	MaxNodes       *int   `yaml:"maxNodes"`
-	Spot           bool   `yaml:"spot"`
-	Reservation    string `yaml:"reservation"`
-	LocationPolicy string `yaml:"locationPolicy"` // ANY | BALANCED
-	DiskSizeGB     int    `yaml:"diskSizeGb"`
+	Create         *bool  `yaml:"create,omitempty"` // default: true in standard mode
+	MinNodes       *int   `yaml:"minNodes,omitempty"`
+	MaxNodes       *int   `yaml:"maxNodes,omitempty"`
+	Spot           bool   `yaml:"spot,omitempty"`
+	Reservation    string `yaml:"reservation,omitempty"`
+	LocationPolicy string `yaml:"locationPolicy,omitempty"` // ANY | BALANCED
+	DiskSizeGB     int    `yaml:"diskSizeGb,omitempty"`
 	// DriverVersion is the GKE-managed NVIDIA driver for GPU pools: LATEST or DEFAULT.
-	DriverVersion string `yaml:"driverVersion"`
+	DriverVersion string `yaml:"driverVersion,omitempty"`
 }
 
 // ModelStoreConfig is llmserve:modelStore, the bucket that caches weights and XLA output.
 type ModelStoreConfig struct {
-	Bucket       string `yaml:"bucket"`
-	Location     string `yaml:"location"`
-	StorageClass string `yaml:"storageClass"`
-	ForceDestroy bool   `yaml:"forceDestroy"`
+	Bucket       string `yaml:"bucket,omitempty"`
+	Location     string `yaml:"location,omitempty"`
+	StorageClass string `yaml:"storageClass,omitempty"`
+	ForceDestroy bool   `yaml:"forceDestroy,omitempty"`
 }
 
 // ServingConfig is llmserve:serving: where and how the server runs in the cluster.
 type ServingConfig struct {
-	Namespace       string `yaml:"namespace"`
-	CreateNamespace *bool  `yaml:"createNamespace"`
-	ServiceAccount  string `yaml:"serviceAccount"`
+	Namespace       string `yaml:"namespace,omitempty"`
+	CreateNamespace *bool  `yaml:"createNamespace,omitempty"`
+	ServiceAccount  string `yaml:"serviceAccount,omitempty"`
 	// Exposure: cluster (ClusterIP, default) | internal (GKE internal LB) | public.
-	Exposure    string `yaml:"exposure"`
-	AllowPublic bool   `yaml:"allowPublic"`
+	Exposure    string `yaml:"exposure,omitempty"`
+	AllowPublic bool   `yaml:"allowPublic,omitempty"`
 }
 
 // MetricsConfig is llmserve:metrics: how server metrics reach the HPA.
 type MetricsConfig struct {
 	// Backend stores the metrics: managed-prometheus (GKE's, with PodMonitoring) or
 	// prometheus-operator (kube-prometheus-stack in the cluster, with ServiceMonitor).
-	Backend string `yaml:"backend"`
+	Backend string `yaml:"backend,omitempty"`
 	// Adapter serves them to the HPA: stackdriver | prometheus-adapter | none. Only one
 	// adapter can serve custom.metrics.k8s.io in a cluster.
-	Adapter        string `yaml:"adapter"`
-	InstallAdapter *bool  `yaml:"installAdapter"`
-	AdapterImage   string `yaml:"adapterImage"`
+	Adapter        string `yaml:"adapter,omitempty"`
+	InstallAdapter *bool  `yaml:"installAdapter,omitempty"`
+	AdapterImage   string `yaml:"adapterImage,omitempty"`
 	// FrontendImage is Managed Prometheus's query frontend, for prometheus-adapter on
 	// managed-prometheus.
-	FrontendImage  string `yaml:"frontendImage"`
-	ScrapeInterval string `yaml:"scrapeInterval"`
+	FrontendImage  string `yaml:"frontendImage,omitempty"`
+	ScrapeInterval string `yaml:"scrapeInterval,omitempty"`
 	// SystemScrapeInterval is for the TPU device plugin's metrics (15s at the fastest).
-	SystemScrapeInterval string `yaml:"systemScrapeInterval"`
+	SystemScrapeInterval string `yaml:"systemScrapeInterval,omitempty"`
 	// InstallPrometheus installs kube-prometheus-stack with backend prometheus-operator.
-	InstallPrometheus *bool        `yaml:"installPrometheus"`
-	Charts            ChartsConfig `yaml:"charts"`
+	InstallPrometheus *bool        `yaml:"installPrometheus,omitempty"`
+	Charts            ChartsConfig `yaml:"charts,omitempty"`
 }
 
 // ChartsConfig pins the Helm chart versions llmserve installs.
 type ChartsConfig struct {
-	KubePrometheusStack string `yaml:"kubePrometheusStack"`
-	PrometheusAdapter   string `yaml:"prometheusAdapter"`
-	DCGMExporter        string `yaml:"dcgmExporter"`
+	KubePrometheusStack string `yaml:"kubePrometheusStack,omitempty"`
+	PrometheusAdapter   string `yaml:"prometheusAdapter,omitempty"`
+	DCGMExporter        string `yaml:"dcgmExporter,omitempty"`
 }
 
-// configKeys are every key Load reads under llmserve:. SettingsFromConfig (the llmserve
+// ConfigKeys are every key Load reads under llmserve:. SettingsFromConfig (the llmserve
 // command, env files) rejects any other; `pulumi up` cannot, as the Go SDK does not list a
 // stack's keys to the program.
-var configKeys = []string{"projectNumber", "gcpResources", "cluster", "pool", "modelStore",
+var ConfigKeys = []string{"projectNumber", "gcpResources", "cluster", "pool", "modelStore",
 	"serving", "metrics", "model", "overrides", "hfToken", "skipAwait", "renderDir", "kubeconfig"}
 
 // Load reads the stack's configuration, applies defaults and validates it, returning every
@@ -149,13 +149,16 @@ func Load(ctx *pulumi.Context) (*Config, error) {
 			problems = append(problems, err)
 		}
 	}
-	add(parseBool(cfg, "gcpResources", true, &c.GCPResources))
-	add(parseBool(cfg, "skipAwait", false, &c.SkipAwait))
-	add(parseObject(cfg, "cluster", &c.Cluster))
-	add(parseObject(cfg, "pool", &c.Pool))
-	add(parseObject(cfg, "modelStore", &c.ModelStore))
-	add(parseObject(cfg, "serving", &c.Serving))
-	add(parseObject(cfg, "metrics", &c.Metrics))
+	var err error
+	c.GCPResources, err = ParseBool("gcpResources", cfg.Get("gcpResources"), true)
+	add(err)
+	c.SkipAwait, err = ParseBool("skipAwait", cfg.Get("skipAwait"), false)
+	add(err)
+	add(DecodeObject("cluster", cfg.Get("cluster"), &c.Cluster))
+	add(DecodeObject("pool", cfg.Get("pool"), &c.Pool))
+	add(DecodeObject("modelStore", cfg.Get("modelStore"), &c.ModelStore))
+	add(DecodeObject("serving", cfg.Get("serving"), &c.Serving))
+	add(DecodeObject("metrics", cfg.Get("metrics"), &c.Metrics))
 	c.Cluster.Kubeconfig = cfg.Get("kubeconfig")
 
 	if tok, err := cfg.TrySecret("hfToken"); err == nil {
@@ -198,9 +201,9 @@ func loadProfile(c *Config, overrides string) error {
 	return nil
 }
 
-// parseObject decodes llmserve:<key> (JSON or YAML object) strictly into v.
-func parseObject(cfg *config.Config, key string, v any) error {
-	raw := cfg.Get(key)
+// DecodeObject decodes the value of llmserve:<key> (a JSON or YAML object) strictly into v.
+// Load and the env-file reader of package deploy both decode with it, so they agree.
+func DecodeObject(key, raw string, v any) error {
 	if strings.TrimSpace(raw) == "" {
 		return nil
 	}
@@ -217,19 +220,18 @@ func parseObject(cfg *config.Config, key string, v any) error {
 	return nil
 }
 
-func parseBool(cfg *config.Config, key string, def bool, out *bool) error {
-	raw := strings.TrimSpace(cfg.Get(key))
-	switch raw {
+// ParseBool reads the value of a boolean key llmserve:<key>: "" is def, and only true and
+// false are booleans (so yes, on and 1 are errors in every reader, not true in one).
+func ParseBool(key, raw string, def bool) (bool, error) {
+	switch raw = strings.TrimSpace(raw); raw {
 	case "":
-		*out = def
+		return def, nil
 	case "true":
-		*out = true
+		return true, nil
 	case "false":
-		*out = false
-	default:
-		return fmt.Errorf("llmserve:%s: %q is not a boolean; want true or false", key, raw)
+		return false, nil
 	}
-	return nil
+	return def, fmt.Errorf("llmserve:%s: %q is not a boolean; want true or false", key, raw)
 }
 
 // cleanYAMLError turns yaml.v3's "yaml: unmarshal errors:\n  line 3: field x not found in

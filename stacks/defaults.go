@@ -3,31 +3,18 @@ package stacks
 import (
 	"fmt"
 
-	"github.com/llmserve/llmserve/components"
 	"regexp"
 	"strings"
+
+	"github.com/llmserve/llmserve/catalog"
+	"github.com/llmserve/llmserve/components"
 )
 
-// Defaults that are facts or choices worth naming.
-const (
-	// DefaultAdapterImage is the Custom Metrics Stackdriver Adapter image of the upstream
-	// manifest GoogleCloudPlatform/k8s-stackdriver custom-metrics-stackdriver-adapter/deploy/
-	// production/adapter_new_resource_model.yaml (commit 0857364d). Pin a newer one with
-	// llmserve:metrics.adapterImage.
-	DefaultAdapterImage = "gcr.io/gke-release/custom-metrics-stackdriver-adapter:v0.15.1-gke.0"
-	// DefaultScrapeInterval is the shortest interval Managed Prometheus supports for server
+// DefaultScrapeInterval and the other defaults that are choices worth naming.
+const ( // DefaultScrapeInterval is the shortest interval Managed Prometheus supports for server
 	// metrics (GKE "Configure autoscaling for LLM workloads on TPUs": "With server metrics,
 	// scrape intervals as frequent as 5 seconds are supported"). Fresher data, faster HPA.
 	DefaultScrapeInterval = "5s"
-	// DefaultFrontendImage is the Managed Prometheus query frontend of GKE's
-	// prometheus-adapter guide (the tag GKE's docs and examples use).
-	DefaultFrontendImage = "gke.gcr.io/prometheus-engine/frontend:v0.15.3-gke.0"
-	// DefaultKubePrometheusStackChart pins prometheus-community/kube-prometheus-stack.
-	DefaultKubePrometheusStackChart = "82.10.3"
-	// DefaultPrometheusAdapterChart pins prometheus-community/prometheus-adapter.
-	DefaultPrometheusAdapterChart = "5.3.0"
-	// DefaultDCGMExporterChart pins NVIDIA's dcgm-exporter chart.
-	DefaultDCGMExporterChart = "4.8.4"
 )
 
 // DefaultMountOptions are seed 003's GCS FUSE options: the file cache with parallel
@@ -47,7 +34,7 @@ var DefaultMountOptions = []string{
 func (c *Config) applyDefaults(stack string) {
 	cl := &c.Cluster
 	def(&cl.Mode, "standard")
-	def(&cl.Name, "llmserve-"+slug(stack))
+	def(&cl.Name, "llmserve-"+Slug(stack))
 	def(&cl.Location, c.Region)
 	def(&cl.ReleaseChannel, "REGULAR")
 	if cl.DeletionProtection == nil {
@@ -75,7 +62,7 @@ func (c *Config) applyDefaults(stack string) {
 
 	m := &c.ModelStore
 	if c.Project != "" && c.GCPResources {
-		def(&m.Bucket, strings.ToLower(fmt.Sprintf("%s-llmserve-%s", c.Project, slug(stack))))
+		def(&m.Bucket, strings.ToLower(fmt.Sprintf("%s-llmserve-%s", c.Project, Slug(stack))))
 	}
 	def(&m.Location, strings.ToUpper(c.Region))
 	def(&m.StorageClass, "STANDARD")
@@ -89,21 +76,21 @@ func (c *Config) applyDefaults(stack string) {
 	def(&s.Exposure, "cluster")
 
 	mt := &c.Metrics
-	def(&mt.Backend, components.BackendManaged)
-	def(&mt.Adapter, components.AdapterStackdriver)
+	def(&mt.Backend, catalog.BackendManaged)
+	def(&mt.Adapter, catalog.AdapterStackdriver)
 	if mt.InstallAdapter == nil {
-		mt.InstallAdapter = boolPtr(mt.Adapter != components.AdapterNone)
+		mt.InstallAdapter = boolPtr(mt.Adapter != catalog.AdapterNone)
 	}
 	if mt.InstallPrometheus == nil {
-		mt.InstallPrometheus = boolPtr(mt.Backend == components.BackendOperator)
+		mt.InstallPrometheus = boolPtr(mt.Backend == catalog.BackendOperator)
 	}
-	def(&mt.AdapterImage, DefaultAdapterImage)
-	def(&mt.FrontendImage, DefaultFrontendImage)
+	def(&mt.AdapterImage, catalog.DefaultAdapterImage)
+	def(&mt.FrontendImage, catalog.DefaultFrontendImage)
 	def(&mt.ScrapeInterval, DefaultScrapeInterval)
 	def(&mt.SystemScrapeInterval, "15s")
-	def(&mt.Charts.KubePrometheusStack, DefaultKubePrometheusStackChart)
-	def(&mt.Charts.PrometheusAdapter, DefaultPrometheusAdapterChart)
-	def(&mt.Charts.DCGMExporter, DefaultDCGMExporterChart)
+	def(&mt.Charts.KubePrometheusStack, catalog.DefaultKubePrometheusStackChart)
+	def(&mt.Charts.PrometheusAdapter, catalog.DefaultPrometheusAdapterChart)
+	def(&mt.Charts.DCGMExporter, catalog.DefaultDCGMExporterChart)
 }
 
 func (c *Config) applyProfileDefaults() {
@@ -126,10 +113,10 @@ func (c *Config) applyProfileDefaults() {
 	def(&st.SidecarCPULimit, "0")
 	def(&st.SidecarMemoryLimit, "0")
 	def(&st.SidecarStorageLimit, "0")
-	if components.IsTPU(p.Accelerator.Type) {
-		def(&st.XLACache, components.XLACacheShared)
+	if catalog.IsTPU(p.Accelerator.Type) {
+		def(&st.XLACache, catalog.XLACacheShared)
 	} else {
-		def(&st.XLACache, components.XLACacheOff) // XLA compiles for TPUs only
+		def(&st.XLACache, catalog.XLACacheOff) // XLA compiles for TPUs only
 	}
 	def(&st.XLACacheLocalSize, "20Gi")
 	if st.XLACachePublishDelay == nil {
@@ -147,13 +134,13 @@ func (c *Config) applyProfileDefaults() {
 // applyBehaviorDefaults uses seed 001's behaviour: scale up at once (no stabilization) by
 // up to 4 pods or 100% every 15s, whichever is more; scale down after a 30s window by up
 // to 100% every 15s. Each rule is replaced whole when the user sets its policies.
-func applyBehaviorDefaults(b *BehaviorSpec) {
+func applyBehaviorDefaults(b *components.BehaviorSpec) {
 	if b.ScaleUp.StabilizationWindowSeconds == nil {
 		b.ScaleUp.StabilizationWindowSeconds = intPtr(0)
 	}
 	def(&b.ScaleUp.SelectPolicy, "Max")
 	if b.ScaleUp.Policies == nil {
-		b.ScaleUp.Policies = []ScalingPolicy{
+		b.ScaleUp.Policies = []components.ScalingPolicy{
 			{Type: "Pods", Value: 4, PeriodSeconds: 15},
 			{Type: "Percent", Value: 100, PeriodSeconds: 15},
 		}
@@ -163,14 +150,14 @@ func applyBehaviorDefaults(b *BehaviorSpec) {
 	}
 	def(&b.ScaleDown.SelectPolicy, "Max")
 	if b.ScaleDown.Policies == nil {
-		b.ScaleDown.Policies = []ScalingPolicy{{Type: "Percent", Value: 100, PeriodSeconds: 15}}
+		b.ScaleDown.Policies = []components.ScalingPolicy{{Type: "Percent", Value: 100, PeriodSeconds: 15}}
 	}
 }
 
 // ObjectName is the Kubernetes name of the model's objects: the profile name and engine
 // (llama-3-1-70b-vllm), so two models share a namespace without collisions.
 func (c *Config) ObjectName() string {
-	return slug(c.ModelName) + "-" + c.Profile.Engine
+	return Slug(c.ModelName) + "-" + c.Profile.Engine
 }
 
 func def(field *string, value string) {
@@ -181,7 +168,8 @@ func def(field *string, value string) {
 
 var nonSlug = regexp.MustCompile(`[^a-z0-9]+`)
 
-// slug lower-cases s and turns every run of other characters into one "-".
-func slug(s string) string {
+// Slug lower-cases s and turns every run of other characters into one "-": the form of
+// every name llmserve derives from a stack or model name.
+func Slug(s string) string {
 	return strings.Trim(nonSlug.ReplaceAllString(strings.ToLower(s), "-"), "-")
 }

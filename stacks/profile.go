@@ -10,7 +10,8 @@ import (
 	"sort"
 	"strings"
 
-	"gopkg.in/yaml.v3"
+	"github.com/llmserve/llmserve/components"
+	"go.yaml.in/yaml/v3"
 )
 
 // Profile is everything about one model's workload: engine, model, accelerator shape, server
@@ -93,38 +94,10 @@ type ProbeSpec struct {
 
 // AutoscalingSpec is the HPA: bounds, metric targets and scaling behaviour.
 type AutoscalingSpec struct {
-	MinReplicas int            `yaml:"minReplicas"`
-	MaxReplicas int            `yaml:"maxReplicas"`
-	Metrics     []MetricTarget `yaml:"metrics"`
-	Behavior    BehaviorSpec   `yaml:"behavior"`
-}
-
-// MetricTarget is one metric declaration: {metric: vllm:num_requests_waiting, target: 10}.
-// Selector adds label matchers for External (accelerator) metrics.
-type MetricTarget struct {
-	Metric   string            `yaml:"metric"`
-	Target   float64           `yaml:"target"`
-	Selector map[string]string `yaml:"selector"`
-}
-
-// BehaviorSpec is the HPA's scale-up and scale-down behaviour.
-type BehaviorSpec struct {
-	ScaleUp   ScalingRules `yaml:"scaleUp"`
-	ScaleDown ScalingRules `yaml:"scaleDown"`
-}
-
-// ScalingRules mirrors autoscaling/v2 HPAScalingRules. Nil pointers take the defaults.
-type ScalingRules struct {
-	StabilizationWindowSeconds *int            `yaml:"stabilizationWindowSeconds"`
-	SelectPolicy               string          `yaml:"selectPolicy"`
-	Policies                   []ScalingPolicy `yaml:"policies"`
-}
-
-// ScalingPolicy mirrors autoscaling/v2 HPAScalingPolicy.
-type ScalingPolicy struct {
-	Type          string `yaml:"type"` // Pods | Percent
-	Value         int    `yaml:"value"`
-	PeriodSeconds int    `yaml:"periodSeconds"`
+	MinReplicas int                       `yaml:"minReplicas"`
+	MaxReplicas int                       `yaml:"maxReplicas"`
+	Metrics     []components.MetricTarget `yaml:"metrics"`
+	Behavior    components.BehaviorSpec   `yaml:"behavior"`
 }
 
 //go:embed models/*.yaml

@@ -3,6 +3,7 @@ package stacks
 import (
 	"fmt"
 
+	"github.com/llmserve/llmserve/catalog"
 	"github.com/llmserve/llmserve/components"
 	"github.com/pulumi/pulumi-gcp/sdk/v8/go/gcp/organizations"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
@@ -100,7 +101,7 @@ func deployPool(ctx *pulumi.Context, cfg *Config, cluster *components.Cluster) (
 		MinNodes: *pl.MinNodes, MaxNodes: *pl.MaxNodes,
 		Spot: pl.Spot, Reservation: pl.Reservation, LocationPolicy: pl.LocationPolicy, DiskSizeGB: pl.DiskSizeGB,
 	}
-	if components.IsTPU(acc.Type) {
+	if catalog.IsTPU(acc.Type) {
 		p, err := components.NewTPUNodePool(ctx, "tpu", &components.TPUNodePoolArgs{PoolArgs: common, Topology: acc.Topology})
 		if err != nil {
 			return components.PoolCapacity{}, err
@@ -142,7 +143,7 @@ func deployGCPAccess(ctx *pulumi.Context, cfg *Config, projectNumber pulumi.Stri
 		Project: cfg.Project, ProjectNumber: projectNumber, Bucket: ms.Bucket, Location: ms.Location,
 		StorageClass: ms.StorageClass, ForceDestroy: ms.ForceDestroy,
 		Namespace: cfg.Serving.Namespace, ServiceAccount: cfg.Serving.ServiceAccount,
-		Labels: map[string]string{"managed-by": "llmserve", "stack": slug(ctx.Stack())},
+		Labels: map[string]string{"managed-by": "llmserve", "stack": Slug(ctx.Stack())},
 	})
 	if err != nil {
 		return pulumi.StringOutput{}, err
@@ -151,13 +152,13 @@ func deployGCPAccess(ctx *pulumi.Context, cfg *Config, projectNumber pulumi.Stri
 	// adapter, or the Managed Prometheus frontend that prometheus-adapter queries.
 	mt := cfg.Metrics
 	switch {
-	case mt.Adapter == components.AdapterStackdriver:
+	case mt.Adapter == catalog.AdapterStackdriver:
 		if _, err := components.NewAdapterIAM(ctx, "adapter-iam", &components.AdapterIAMArgs{
 			Project: cfg.Project, ProjectNumber: projectNumber,
 		}); err != nil {
 			return pulumi.StringOutput{}, err
 		}
-	case mt.Adapter == components.AdapterPrometheus && mt.Backend == components.BackendManaged:
+	case mt.Adapter == catalog.AdapterPrometheus && mt.Backend == catalog.BackendManaged:
 		if _, err := components.NewAdapterIAM(ctx, "frontend-iam", &components.AdapterIAMArgs{
 			Project: cfg.Project, ProjectNumber: projectNumber,
 			Namespace: components.FrontendNamespace, ServiceAccount: components.FrontendServiceAccount,

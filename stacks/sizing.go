@@ -3,7 +3,7 @@ package stacks
 import (
 	"fmt"
 
-	"github.com/llmserve/llmserve/components"
+	"github.com/llmserve/llmserve/catalog"
 )
 
 // bytesPerParam is the weight size of one parameter in each dtype.
@@ -33,17 +33,17 @@ func Size(p Profile) Sizing {
 	s := Sizing{WeightsGB: p.ParamsBillions * bytesPerParam[p.DType]}
 	s.NeedGB = s.WeightsGB * (1 + headroom)
 	a := p.Accelerator
-	if components.IsTPU(a.Type) {
-		if slice, ok := components.LookupTPUSlice(a.Topology); ok {
-			s.HaveGB = float64(slice.Chips * components.TPUv6eHBMGB)
+	if catalog.IsTPU(a.Type) {
+		if slice, ok := catalog.LookupTPUSlice(a.Topology); ok {
+			s.HaveGB = float64(slice.Chips * catalog.TPUv6eHBMGB)
 		}
-		for _, slice := range components.TPUSlices() {
-			if s.NeedGB <= float64(slice.Chips*components.TPUv6eHBMGB) {
+		for _, slice := range catalog.TPUSlices() {
+			if s.NeedGB <= float64(slice.Chips*catalog.TPUv6eHBMGB) {
 				s.Smallest = slice.Topology
 				break
 			}
 		}
-	} else if g, ok := components.LookupGPU(a.Type); ok {
+	} else if g, ok := catalog.LookupGPU(a.Type); ok {
 		if _, ok := g.Machines[a.Count]; ok {
 			s.HaveGB = float64(a.Count * g.MemoryGB)
 		}
@@ -60,7 +60,7 @@ func Size(p Profile) Sizing {
 
 // shape names what a replica runs on, for messages: "a 2x4 slice", "1 x nvidia-l4".
 func shape(a AcceleratorSpec) (key, value, what string) {
-	if components.IsTPU(a.Type) {
+	if catalog.IsTPU(a.Type) {
 		return "accelerator.topology", fmt.Sprintf("%q", a.Topology), "a " + a.Topology + " slice"
 	}
 	return "accelerator.count", fmt.Sprint(a.Count), fmt.Sprintf("%d x %s", a.Count, a.Type)
@@ -87,7 +87,7 @@ func (c *Config) validateSizing(p *problems) {
 	fix := "needs " + s.Smallest
 	if s.Smallest == "" {
 		fix = "no single node holds it; quantize (dtype int8/fp8) or pick a smaller model"
-		if components.IsTPU(pr.Accelerator.Type) {
+		if catalog.IsTPU(pr.Accelerator.Type) {
 			fix = "no single-host v6e slice holds it; quantize (dtype int8/fp8) or pick a smaller model"
 		}
 	}

@@ -7,7 +7,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/llmserve/llmserve/components"
+	"github.com/llmserve/llmserve/catalog"
+	"github.com/prometheus/common/model"
 	"k8s.io/apimachinery/pkg/api/resource"
 )
 
@@ -125,7 +126,7 @@ func (c *Config) validatePool(p *problems) {
 		p.addf("llmserve:pool: spot and reservation %q exclude each other; choose one", pl.Reservation)
 	}
 	if pl.DriverVersion != "" {
-		if components.IsTPU(c.Profile.Accelerator.Type) {
+		if catalog.IsTPU(c.Profile.Accelerator.Type) {
 			p.addf("llmserve:pool.driverVersion: NVIDIA drivers are for GPU pools; %s needs none", c.Profile.Accelerator.Type)
 		} else if pl.DriverVersion != "LATEST" && pl.DriverVersion != "DEFAULT" {
 			p.addf("llmserve:pool.driverVersion %q: want LATEST or DEFAULT (GKE-managed driver install)", pl.DriverVersion)
@@ -172,7 +173,7 @@ func (c *Config) validateServing(p *problems) {
 	default:
 		p.addf("llmserve:serving.exposure %q: want cluster (ClusterIP), internal (internal load balancer) or public", s.Exposure)
 	}
-	if c.Profile.Engine == components.EngineVLLM && !c.HasHFToken && c.RenderDir == "" {
+	if c.Profile.Engine == catalog.EngineVLLM && !c.HasHFToken && c.RenderDir == "" {
 		p.addf("llmserve:hfToken: required to download %s from Hugging Face; set it with `pulumi config set --secret llmserve:hfToken <token>` ($HF_TOKEN for the llmserve command, Settings.HFToken when embedding)", c.Profile.Model)
 	}
 }
@@ -180,31 +181,31 @@ func (c *Config) validateServing(p *problems) {
 func (c *Config) validateMetrics(p *problems) {
 	m := c.Metrics
 	switch m.Backend {
-	case components.BackendManaged, components.BackendOperator:
+	case catalog.BackendManaged, catalog.BackendOperator:
 	default:
 		p.addf("llmserve:metrics.backend %q: want managed-prometheus or prometheus-operator", m.Backend)
 	}
 	switch m.Adapter {
-	case components.AdapterStackdriver, components.AdapterPrometheus, components.AdapterNone:
+	case catalog.AdapterStackdriver, catalog.AdapterPrometheus, catalog.AdapterNone:
 	default:
 		p.addf("llmserve:metrics.adapter %q: want stackdriver, prometheus-adapter or none", m.Adapter)
 	}
-	if m.Adapter == components.AdapterStackdriver && m.Backend == components.BackendOperator {
+	if m.Adapter == catalog.AdapterStackdriver && m.Backend == catalog.BackendOperator {
 		p.addf("llmserve:metrics.adapter stackdriver: it reads Cloud Monitoring, not the Prometheus Operator's Prometheus; use prometheus-adapter with backend prometheus-operator")
 	}
-	if m.Backend == components.BackendOperator && c.Cluster.Mode == components.ModeAutopilot {
+	if m.Backend == catalog.BackendOperator && c.Cluster.Mode == catalog.ModeAutopilot {
 		p.addf("llmserve:metrics.backend prometheus-operator: its node exporter and DCGM DaemonSets need node access that Autopilot refuses (seed 002); use cluster.mode standard or managed-prometheus")
 	}
-	if *m.InstallAdapter && m.Adapter == components.AdapterNone {
+	if *m.InstallAdapter && m.Adapter == catalog.AdapterNone {
 		p.addf("llmserve:metrics.installAdapter: adapter is none; remove installAdapter or choose an adapter")
 	}
-	if *m.InstallPrometheus && m.Backend != components.BackendOperator {
+	if *m.InstallPrometheus && m.Backend != catalog.BackendOperator {
 		p.addf("llmserve:metrics.installPrometheus: GKE runs Managed Prometheus itself; it is for backend prometheus-operator")
 	}
-	if *m.InstallAdapter && m.Adapter == components.AdapterStackdriver && !pinned(m.AdapterImage) {
+	if *m.InstallAdapter && m.Adapter == catalog.AdapterStackdriver && !pinned(m.AdapterImage) {
 		p.addf("llmserve:metrics.adapterImage %q: pin a version tag or digest", m.AdapterImage)
 	}
-	if m.Adapter == components.AdapterPrometheus && m.Backend == components.BackendManaged && !pinned(m.FrontendImage) {
+	if m.Adapter == catalog.AdapterPrometheus && m.Backend == catalog.BackendManaged && !pinned(m.FrontendImage) {
 		p.addf("llmserve:metrics.frontendImage %q: pin a version tag or digest", m.FrontendImage)
 	}
 	for key, v := range map[string]string{"kubePrometheusStack": m.Charts.KubePrometheusStack, "prometheusAdapter": m.Charts.PrometheusAdapter, "dcgmExporter": m.Charts.DCGMExporter} {
@@ -222,10 +223,11 @@ func (c *Config) validateMetrics(p *problems) {
 	}
 }
 
-// promDuration parses the Prometheus duration forms PodMonitoring accepts.
+// promDuration parses the Prometheus duration forms PodMonitoring accepts (the grammar of
+// prometheus/common model.ParseDuration, which the CRD's pattern copies).
 func promDuration(s string) (time.Duration, bool) {
-	d, err := components.ParsePromDuration(s)
-	return d, err == nil
+	d, err := model.ParseDuration(s)
+	return time.Duration(d), err == nil
 }
 
 func checkQuantity(p *problems, key, v string, allowZero bool) {

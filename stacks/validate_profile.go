@@ -4,22 +4,23 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/llmserve/llmserve/catalog"
 	"github.com/llmserve/llmserve/components"
 )
 
 // ChipsPerReplica is the number of accelerators one server replica uses: the chips of one
 // single-host TPU slice, or the GPUs of one node.
 func (c *Config) ChipsPerReplica() int {
-	if !components.IsTPU(c.Profile.Accelerator.Type) {
+	if !catalog.IsTPU(c.Profile.Accelerator.Type) {
 		return c.Profile.Accelerator.Count
 	}
-	s, _ := components.LookupTPUSlice(c.Profile.Accelerator.Topology)
+	s, _ := catalog.LookupTPUSlice(c.Profile.Accelerator.Topology)
 	return s.Chips
 }
 
 // acceleratorUnit names what ChipsPerReplica counts, for messages.
 func (c *Config) acceleratorUnit() string {
-	if components.IsTPU(c.Profile.Accelerator.Type) {
+	if catalog.IsTPU(c.Profile.Accelerator.Type) {
 		return "TPU chips"
 	}
 	return c.Profile.Accelerator.Type + " GPUs"
@@ -28,7 +29,7 @@ func (c *Config) acceleratorUnit() string {
 func (c *Config) validateProfile(p *problems) {
 	pr := c.Profile
 	switch pr.Engine {
-	case components.EngineVLLM, components.EngineJetStream:
+	case catalog.EngineVLLM, catalog.EngineJetStream:
 	default:
 		p.addf("engine %q: want vllm or jetstream", pr.Engine)
 	}
@@ -48,10 +49,10 @@ func (c *Config) validateProfile(p *problems) {
 		p.addf("dtype %q: want bfloat16, float16, float32, int8 or fp8", pr.DType)
 	}
 	c.validateSizing(p)
-	if pr.Engine == components.EngineVLLM {
+	if pr.Engine == catalog.EngineVLLM {
 		c.validateVLLM(p)
 	}
-	if pr.Engine == components.EngineJetStream {
+	if pr.Engine == catalog.EngineJetStream {
 		c.validateJetStream(p)
 	}
 	c.validateStorage(p)
@@ -68,24 +69,24 @@ func (c *Config) validateProfile(p *problems) {
 func (c *Config) validateAccelerator(p *problems) {
 	pr := c.Profile
 	a := pr.Accelerator
-	if components.IsTPU(a.Type) {
+	if catalog.IsTPU(a.Type) {
 		if a.Count != 0 {
 			p.addf("accelerator.count %d: for GPUs; a TPU slice's chips follow from its topology", a.Count)
 		}
-		slice, ok := components.LookupTPUSlice(a.Topology)
+		slice, ok := catalog.LookupTPUSlice(a.Topology)
 		if !ok {
-			p.addf("accelerator.topology %q: want one of %s (single-host TPU v6e slices)", a.Topology, components.TPUTopologies())
+			p.addf("accelerator.topology %q: want one of %s (single-host TPU v6e slices)", a.Topology, catalog.TPUTopologies())
 		} else if pr.Server.TensorParallelSize != slice.Chips {
 			p.addf("server.tensorParallelSize %d: must equal the %d chips of a %s slice", pr.Server.TensorParallelSize, slice.Chips, slice.Topology)
 		}
-		if pr.Engine == components.EngineVLLM && strings.Contains(pr.Image, "vllm-openai") {
+		if pr.Engine == catalog.EngineVLLM && strings.Contains(pr.Image, "vllm-openai") {
 			p.addf("image %q: the vLLM CUDA image cannot drive TPUs; use vllm/vllm-tpu", pr.Image)
 		}
 		return
 	}
-	g, ok := components.LookupGPU(a.Type)
+	g, ok := catalog.LookupGPU(a.Type)
 	if !ok {
-		p.addf("accelerator.type %q: want %s or a GPU: %s", a.Type, components.AcceleratorTPUv6e, components.GPUTypeNames())
+		p.addf("accelerator.type %q: want %s or a GPU: %s", a.Type, catalog.AcceleratorTPUv6e, catalog.GPUTypeNames())
 		return
 	}
 	if a.Topology != "" {
@@ -96,13 +97,13 @@ func (c *Config) validateAccelerator(p *problems) {
 	} else if pr.Server.TensorParallelSize != a.Count {
 		p.addf("server.tensorParallelSize %d: must equal the %d GPUs of a replica (accelerator.count)", pr.Server.TensorParallelSize, a.Count)
 	}
-	if pr.Engine == components.EngineJetStream {
+	if pr.Engine == catalog.EngineJetStream {
 		p.addf("engine jetstream: JetStream (MaxText) serves on TPUs; use vllm on %s", g.Name)
 	}
 	if strings.Contains(pr.Image, "vllm-tpu") {
 		p.addf("image %q: the TPU image cannot drive GPUs; use vllm/vllm-openai", pr.Image)
 	}
-	if pr.Storage.XLACache != components.XLACacheOff {
+	if pr.Storage.XLACache != catalog.XLACacheOff {
 		p.addf("storage.xlaCache %q: the XLA compilation cache is for TPUs; use off on GPUs", pr.Storage.XLACache)
 	}
 }
@@ -179,7 +180,7 @@ func (c *Config) validateStorage(p *problems) {
 	checkQuantity(p, "storage.sharedMemorySize", st.SharedMemorySize, false)
 	checkQuantity(p, "storage.xlaCacheLocalSize", st.XLACacheLocalSize, false)
 	switch st.XLACache {
-	case components.XLACacheShared, components.XLACachePerPod, components.XLACacheOff:
+	case catalog.XLACacheShared, catalog.XLACachePerPod, catalog.XLACacheOff:
 	default:
 		p.addf("storage.xlaCache %q: want shared (per-pod writes, shared read-only seed), per-pod or off", st.XLACache)
 	}
@@ -202,14 +203,14 @@ func (c *Config) validateAutoscaling(p *problems) {
 	seen := map[string]bool{}
 	for i, m := range a.Metrics {
 		key := fmt.Sprintf("autoscaling.metrics[%d]", i)
-		if msg := components.CheckMetric(c.Profile.Engine, c.Metrics.Adapter, m.Metric, m.Target); msg != "" {
+		if msg := catalog.CheckMetric(c.Profile.Engine, c.Metrics.Adapter, m.Metric, m.Target); msg != "" {
 			p.addf("%s: %s", key, msg)
 		}
 		if seen[m.Metric] {
 			p.addf("%s: metric %q is listed twice; keep one target", key, m.Metric)
 		}
 		seen[m.Metric] = true
-		if km, ok := components.LookupMetric(m.Metric); ok && km.Source == components.ServerGauge && len(m.Selector) > 0 {
+		if km, ok := catalog.LookupMetric(m.Metric); ok && km.Source == catalog.ServerGauge && len(m.Selector) > 0 {
 			p.addf("%s: selector is for accelerator (External) metrics; %q is read per pod of this server", key, m.Metric)
 		}
 		c.validateMetricPath(p, key, m.Metric)
@@ -232,24 +233,24 @@ func (c *Config) validateAutoscaling(p *problems) {
 
 // validateMetricPath checks that a metric can reach the HPA on this stack's pipeline.
 func (c *Config) validateMetricPath(p *problems, key, metric string) {
-	km, ok := components.LookupMetric(metric)
+	km, ok := catalog.LookupMetric(metric)
 	if !ok {
 		return
 	}
-	tpu := components.IsTPU(c.Profile.Accelerator.Type)
+	tpu := catalog.IsTPU(c.Profile.Accelerator.Type)
 	switch {
-	case km.Source == components.GPUExporterMetric && tpu:
+	case km.Source == catalog.GPUExporterMetric && tpu:
 		p.addf("%s: %q measures NVIDIA GPUs; this profile runs on %s", key, metric, c.Profile.Accelerator.Type)
-	case km.Source == components.GPUExporterMetric && c.Metrics.Backend != components.BackendOperator:
+	case km.Source == catalog.GPUExporterMetric && c.Metrics.Backend != catalog.BackendOperator:
 		p.addf("%s: %q comes from the DCGM exporter, which llmserve:metrics.backend prometheus-operator installs and scrapes; set backend prometheus-operator", key, metric)
-	case km.Source == components.AcceleratorMetric && c.Metrics.Backend != components.BackendManaged:
+	case km.Source == catalog.AcceleratorMetric && c.Metrics.Backend != catalog.BackendManaged:
 		p.addf("%s: %q is a GKE system metric in Cloud Monitoring; it needs llmserve:metrics.backend managed-prometheus", key, metric)
-	case km.Source == components.AcceleratorMetric && !tpu && metric == "memory_used_percentage":
+	case km.Source == catalog.AcceleratorMetric && !tpu && metric == "memory_used_percentage":
 		p.addf("%s: %q is built from TPU memory metrics; on GPUs use DCGM_FI_DEV_GPU_UTIL", key, metric)
 	}
 }
 
-func validateRules(p *problems, key string, r ScalingRules) {
+func validateRules(p *problems, key string, r components.ScalingRules) {
 	if w := *r.StabilizationWindowSeconds; w < 0 || w > 3600 {
 		p.addf("%s.stabilizationWindowSeconds %d: want 0-3600", key, w)
 	}

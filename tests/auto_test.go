@@ -6,6 +6,7 @@ import (
 	"sort"
 	"testing"
 
+	"github.com/llmserve/llmserve/deploy"
 	"github.com/llmserve/llmserve/stacks"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -16,13 +17,13 @@ import (
 
 func TestTargetStackName(t *testing.T) {
 	for _, c := range []struct {
-		target stacks.Target
+		target deploy.Target
 		want   string
 	}{
-		{stacks.Target{Env: "dev", Model: "llama-3.1-8b"}, "dev-llama-3.1-8b"},
-		{stacks.Target{Env: "dev", Model: "qwen2.5-32b"}, "dev-qwen2.5-32b"},
-		{stacks.Target{Env: "Prod EU", Model: "Llama-3.1-70B"}, "prod-eu-llama-3.1-70b"},
-		{stacks.Target{Env: "team/a", Model: "gemma-7b"}, "team-a-gemma-7b"},
+		{deploy.Target{Env: "dev", Model: "llama-3.1-8b"}, "dev-llama-3.1-8b"},
+		{deploy.Target{Env: "dev", Model: "qwen2.5-32b"}, "dev-qwen2.5-32b"},
+		{deploy.Target{Env: "Prod EU", Model: "Llama-3.1-70B"}, "prod-eu-llama-3.1-70b"},
+		{deploy.Target{Env: "team/a", Model: "gemma-7b"}, "team-a-gemma-7b"},
 	} {
 		assert.Equal(t, c.want, c.target.StackName(), "%+v", c.target)
 	}
@@ -30,9 +31,9 @@ func TestTargetStackName(t *testing.T) {
 
 // noGCPSettings is modeConfigs' existing-no-gcp stack (Pulumi.dev.yaml on a cluster with no
 // GCP at all) as typed settings.
-func noGCPSettings() stacks.Settings {
+func noGCPSettings() deploy.Settings {
 	noGCP := false
-	return stacks.Settings{
+	return deploy.Settings{
 		Project: "my-project", Region: "us-central1",
 		GCPResources: &noGCP,
 		Cluster:      stacks.ClusterConfig{Mode: "existing", Name: "mine"},
@@ -47,7 +48,7 @@ func TestSettingsStackConfig(t *testing.T) {
 	s.Cluster.Kubeconfig = "/tmp/kubeconfig"
 	s.Serving.CreateNamespace = new(bool) // an explicit false is kept
 	s.SkipAwait = true
-	cm, err := s.StackConfig(stacks.Target{Env: "dev", Model: "llama-3.1-8b"})
+	cm, err := s.StackConfig(deploy.Target{Env: "dev", Model: "llama-3.1-8b"})
 	require.NoError(t, err)
 	got := map[string]string{}
 	var secrets []string
@@ -77,7 +78,7 @@ func TestSettingsStackConfig(t *testing.T) {
 // TestSettingsDeployLikeTheStackFile: typed settings and the stack file they mirror make
 // the same program: every resource, with the same inputs.
 func TestSettingsDeployLikeTheStackFile(t *testing.T) {
-	cm, err := noGCPSettings().StackConfig(stacks.Target{Env: "dev", Model: "llama-3.1-8b"})
+	cm, err := noGCPSettings().StackConfig(deploy.Target{Env: "dev", Model: "llama-3.1-8b"})
 	require.NoError(t, err)
 	fromSettings := stackConfig{values: map[string]string{}}
 	for k, v := range cm {
@@ -104,38 +105,38 @@ func TestSettingsDeployLikeTheStackFile(t *testing.T) {
 // TestOpenRejectsBadSettingsBeforeTheEngine: Open runs Load on the settings first, so bad
 // settings fail with every problem named, before the CLI (here: a directory with none) runs.
 func TestOpenRejectsBadSettingsBeforeTheEngine(t *testing.T) {
-	noCLI := stacks.Options{PulumiBin: t.TempDir(), Backend: "file://" + t.TempDir(), Passphrase: "x", WorkDir: t.TempDir()}
+	noCLI := deploy.Options{PulumiBin: t.TempDir(), Backend: "file://" + t.TempDir(), Passphrase: "x", WorkDir: t.TempDir()}
 	for _, c := range []struct {
 		name     string
-		target   stacks.Target
-		settings stacks.Settings
+		target   deploy.Target
+		settings deploy.Settings
 		want     []string
 	}{
-		{"no token, no bucket", stacks.Target{Env: "dev", Model: "llama-3.1-8b"},
-			func() stacks.Settings { s := noGCPSettings(); s.HFToken = ""; s.ModelStore.Bucket = ""; return s }(),
+		{"no token, no bucket", deploy.Target{Env: "dev", Model: "llama-3.1-8b"},
+			func() deploy.Settings { s := noGCPSettings(); s.HFToken = ""; s.ModelStore.Bucket = ""; return s }(),
 			[]string{
 				"llmserve dev-llama-3.1-8b: config: invalid configuration:\n",
 				"llmserve:modelStore.bucket: required when llmserve:gcpResources is false",
 				"llmserve:hfToken: required to download meta-llama/Llama-3.1-8B-Instruct",
 			}},
-		{"unknown model", stacks.Target{Env: "dev", Model: "llama-9"}, noGCPSettings(),
+		{"unknown model", deploy.Target{Env: "dev", Model: "llama-9"}, noGCPSettings(),
 			[]string{"llmserve dev-llama-9: config: invalid configuration:\n" + `llmserve:model "llama-9": no such profile`}},
-		{"bad override", stacks.Target{Env: "dev", Model: "llama-3.1-8b"},
-			func() stacks.Settings {
+		{"bad override", deploy.Target{Env: "dev", Model: "llama-3.1-8b"},
+			func() deploy.Settings {
 				s := noGCPSettings()
 				s.Overrides = map[string]any{"autoscaling": map[string]any{"maxReplica": 2}}
 				return s
 			}(),
 			[]string{"llmserve:overrides over profile \"llama-3.1-8b\": field maxReplica not found"}},
-		{"no env", stacks.Target{Model: "llama-3.1-8b"}, noGCPSettings(),
+		{"no env", deploy.Target{Model: "llama-3.1-8b"}, noGCPSettings(),
 			[]string{`target env "": want a name such as dev or prod`}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			o := noCLI
 			o.Settings = c.settings
-			_, err := stacks.Open(context.Background(), c.target, o)
+			_, err := deploy.Open(context.Background(), c.target, o)
 			require.Error(t, err)
-			assert.ErrorIs(t, err, stacks.ErrInvalidConfig)
+			assert.ErrorIs(t, err, deploy.ErrInvalidConfig)
 			for _, w := range c.want {
 				assert.Contains(t, err.Error(), w)
 			}
@@ -146,7 +147,7 @@ func TestOpenRejectsBadSettingsBeforeTheEngine(t *testing.T) {
 	// Good settings get as far as the CLI.
 	o := noCLI
 	o.Settings = noGCPSettings()
-	_, err := stacks.Open(context.Background(), stacks.Target{Env: "dev", Model: "llama-3.1-8b"}, o)
+	_, err := deploy.Open(context.Background(), deploy.Target{Env: "dev", Model: "llama-3.1-8b"}, o)
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "llmserve dev-llama-3.1-8b: pulumi CLI: no pulumi binary in ")
 }

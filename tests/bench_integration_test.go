@@ -19,7 +19,7 @@ import (
 	"time"
 
 	"github.com/llmserve/llmserve/components"
-	"github.com/llmserve/llmserve/stacks"
+	"github.com/llmserve/llmserve/deploy"
 	"github.com/stretchr/testify/require"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -46,12 +46,12 @@ func benchStart(b *testing.B, ns string) context.Context {
 	return ctx
 }
 
-// BenchmarkEngineUp times stacks.Stack.Up creating the stack's objects; the destroy between
+// BenchmarkEngineUp times deploy.Stack.Up creating the stack's objects; the destroy between
 // iterations is not timed.
 func BenchmarkEngineUp(b *testing.B) {
 	ns := "bench-up-" + engSuffix()
 	ctx := benchStart(b, ns)
-	st := newEngEnv(b).open(b, ctx, stacks.Target{Env: "bench", Model: engLlama}, engSettings(ns))
+	st := newEngEnv(b).open(b, ctx, deploy.Target{Env: "bench", Model: engLlama}, engSettings(ns))
 	objects := 0
 	for b.Loop() {
 		up, err := st.Up(ctx)
@@ -78,7 +78,7 @@ func BenchmarkEngineUp(b *testing.B) {
 func BenchmarkEnginePreviewNoop(b *testing.B) {
 	ns := "bench-preview-" + engSuffix()
 	ctx := benchStart(b, ns)
-	st := newEngEnv(b).open(b, ctx, stacks.Target{Env: "bench", Model: engLlama}, engSettings(ns))
+	st := newEngEnv(b).open(b, ctx, deploy.Target{Env: "bench", Model: engLlama}, engSettings(ns))
 	if _, err := st.Up(ctx); err != nil {
 		b.Fatal(err)
 	}
@@ -149,7 +149,7 @@ func newBenchKubectl(b *testing.B, ctx context.Context, ns string) *benchKubectl
 	settings := engSettings(ns)
 	settings.RenderDir = filepath.Join(env.dir, "rendered")
 	settings.Cluster.Kubeconfig = "" // the provider refuses a kubeconfig with renderYamlToDirectory
-	st := env.open(b, ctx, stacks.Target{Env: "bench-render", Model: engLlama}, settings)
+	st := env.open(b, ctx, deploy.Target{Env: "bench-render", Model: engLlama}, settings)
 	if _, err := st.Up(ctx); err != nil {
 		b.Fatal(err)
 	}

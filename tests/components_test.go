@@ -54,7 +54,7 @@ func TestComponentsRejectBadArgsWithoutPanic(t *testing.T) {
 				Selector: map[string]string{"a": "b"}, Port: "http", Interval: "abc",
 			})
 			return err
-		}, `pod monitoring "pm": interval: "abc" is not a Prometheus duration such as 5s or 1m`, components.TypePodMonitoring},
+		}, `pod monitoring "pm": interval: not a valid duration string: "abc"`, components.TypePodMonitoring},
 		"podmonitoring timeout": {func(ctx *pulumi.Context) error {
 			p, err := components.NewCluster(ctx, "c", &components.ClusterArgs{Mode: "existing"})
 			if err != nil {

@@ -18,6 +18,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/llmserve/llmserve/deploy"
 	"github.com/llmserve/llmserve/stacks"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -35,7 +36,7 @@ import (
 )
 
 // The real-engine layer: the pulumi CLI and the Kubernetes provider plugin, driven through
-// the embedding API (stacks.Open) with the inline stacks.Program, deploy the existing-no-gcp
+// the embedding API (deploy.Open) with the inline stacks.Program, deploy the existing-no-gcp
 // stack to the envtest apiserver. envtest has no kubelet (so every object is skipAwait) and
 // no controller-manager (so no namespace controller: a deleted namespace stays Terminating
 // until engRemoveNamespace finalizes it, as the namespace controller would once it is empty).
@@ -51,9 +52,9 @@ const (
 
 // engSettings is Pulumi.dev.yaml in the existing-no-gcp mode (tests/infra_test.go
 // modeConfigs), pointed at the envtest apiserver, in its own namespace.
-func engSettings(namespace string) stacks.Settings {
+func engSettings(namespace string) deploy.Settings {
 	noGCP := false
-	return stacks.Settings{
+	return deploy.Settings{
 		Project: "my-project", Region: "us-central1",
 		GCPResources: &noGCP,
 		Cluster:      stacks.ClusterConfig{Mode: "existing", Name: "mine", Kubeconfig: string(apiServer.kubeconfig)},
@@ -83,8 +84,8 @@ func newEngEnv(t testing.TB) *engEnv {
 	return e
 }
 
-func (e *engEnv) options(s stacks.Settings) stacks.Options {
-	return stacks.Options{
+func (e *engEnv) options(s deploy.Settings) deploy.Options {
+	return deploy.Options{
 		Backend:    "file://" + filepath.Join(e.dir, "state"),
 		Passphrase: "llmserve-integration",
 		PulumiHome: filepath.Join(e.dir, "pulumi-home"),
@@ -99,9 +100,9 @@ func (e *engEnv) options(s stacks.Settings) stacks.Options {
 
 // open opens a stack and, when the test ends, destroys whatever it still holds (a failed
 // test must not leave objects that break the next one).
-func (e *engEnv) open(t testing.TB, ctx context.Context, target stacks.Target, s stacks.Settings) *stacks.Stack {
+func (e *engEnv) open(t testing.TB, ctx context.Context, target deploy.Target, s deploy.Settings) *deploy.Stack {
 	t.Helper()
-	st, err := stacks.Open(ctx, target, e.options(s))
+	st, err := deploy.Open(ctx, target, e.options(s))
 	require.NoError(t, err)
 	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), engOpTimeout)
@@ -115,11 +116,11 @@ func (e *engEnv) open(t testing.TB, ctx context.Context, target stacks.Target, s
 
 // engDestroy destroys a stack with engControllers running on its objects, and returns the
 // objects it held.
-func engDestroy(t testing.TB, ctx context.Context, st *stacks.Stack) (stacks.Result, []stateObject, error) {
+func engDestroy(t testing.TB, ctx context.Context, st *deploy.Stack) (deploy.Result, []stateObject, error) {
 	t.Helper()
 	export, err := st.Export(ctx)
 	if err != nil {
-		return stacks.Result{}, nil, err
+		return deploy.Result{}, nil, err
 	}
 	objs := stateObjects(t, export)
 	stop := engControllers(t, objs)
@@ -346,7 +347,7 @@ func getObject(ctx context.Context, c client.Client, o stateObject) (*unstructur
 	return u, c.Get(ctx, client.ObjectKey{Namespace: o.namespace, Name: o.name}, u)
 }
 
-func summaryString(r stacks.Result) string { return fmt.Sprint(r.Summary) }
+func summaryString(r deploy.Result) string { return fmt.Sprint(r.Summary) }
 
 // TestEngineLifecycle: up creates every object, a preview right after changes nothing, one
 // changed HPA target is one update, the state holds no plaintext token, destroy removes it all.
@@ -361,7 +362,7 @@ func TestEngineLifecycle(t *testing.T) {
 	t.Cleanup(func() { engRemoveNamespace(t, ns); engRemoveNamespace(t, engAdapterNS) })
 
 	env := newEngEnv(t)
-	target := stacks.Target{Env: "dev", Model: engLlama}
+	target := deploy.Target{Env: "dev", Model: engLlama}
 	settings := engSettings(ns)
 	st := env.open(t, ctx, target, settings)
 	require.Equal(t, "dev-llama-3.1-8b", st.Name())
@@ -387,7 +388,7 @@ func TestEngineLifecycle(t *testing.T) {
 	assert.Equal(t, ns, up.Outputs["namespace"])
 	assert.Equal(t, engLlamaObjects, up.Outputs["deployment"])
 	assert.Equal(t, engBucket, up.Outputs["bucket"])
-	assert.Equal(t, stacks.SecretMask, up.Outputs["kubeconfig"], "the kubeconfig output is secret")
+	assert.Equal(t, deploy.SecretMask, up.Outputs["kubeconfig"], "the kubeconfig output is secret")
 	assert.Equal(t, fmt.Sprintf("http://%s.%s.svc.cluster.local:8000", engLlamaObjects, ns), up.Outputs["endpoint"])
 
 	// What the server stored: the HPA's metric, the PodMonitoring, the Deployment's volumes
@@ -541,7 +542,7 @@ func TestEngineTwoModelsOneEnvironment(t *testing.T) {
 	t.Cleanup(func() { engRemoveNamespace(t, ns); engRemoveNamespace(t, engAdapterNS) })
 
 	env := newEngEnv(t)
-	shared := func(s stacks.Settings) stacks.Settings {
+	shared := func(s deploy.Settings) deploy.Settings {
 		s.Serving.CreateNamespace = new(bool)
 		return s
 	}
@@ -552,13 +553,13 @@ func TestEngineTwoModelsOneEnvironment(t *testing.T) {
 	qwen.Metrics.InstallAdapter = new(bool)
 
 	type model struct {
-		stack   *stacks.Stack
+		stack   *deploy.Stack
 		objects string
 		state   []stateObject
 	}
 	models := []*model{
-		{stack: env.open(t, ctx, stacks.Target{Env: "dev", Model: engLlama}, llama), objects: engLlamaObjects},
-		{stack: env.open(t, ctx, stacks.Target{Env: "dev", Model: "qwen2.5-32b"}, qwen), objects: "qwen2-5-32b-vllm"},
+		{stack: env.open(t, ctx, deploy.Target{Env: "dev", Model: engLlama}, llama), objects: engLlamaObjects},
+		{stack: env.open(t, ctx, deploy.Target{Env: "dev", Model: "qwen2.5-32b"}, qwen), objects: "qwen2-5-32b-vllm"},
 	}
 	assert.Equal(t, "dev-llama-3.1-8b", models[0].stack.Name())
 	assert.Equal(t, "dev-qwen2.5-32b", models[1].stack.Name())
@@ -626,7 +627,7 @@ func TestEngineRenderMode(t *testing.T) {
 	// Rendering reaches no cluster, and the provider refuses a kubeconfig together with
 	// renderYamlToDirectory.
 	settings.Cluster.Kubeconfig = ""
-	st := env.open(t, ctx, stacks.Target{Env: "render", Model: engLlama}, settings)
+	st := env.open(t, ctx, deploy.Target{Env: "render", Model: engLlama}, settings)
 	res, err := st.Up(ctx)
 	require.NoError(t, err)
 	t.Logf("render up: %s", summaryString(res))
@@ -729,21 +730,21 @@ func TestEngineCancel(t *testing.T) {
 	env := newEngEnv(t)
 	settings := engSettings(ns)
 	settings.Metrics.InstallAdapter = new(bool) // nothing cluster-wide to leave behind
-	target := stacks.Target{Env: "cancel", Model: engLlama}
+	target := deploy.Target{Env: "cancel", Model: engLlama}
 	st := env.open(t, ctx, target, settings)
 
 	upCtx, upCancel := context.WithCancel(ctx)
 	defer upCancel()
 	opts := env.options(settings)
 	opts.Progress = &cancelOnWrite{w: env.progress, cancel: upCancel}
-	canceling, err := stacks.Open(ctx, target, opts)
+	canceling, err := deploy.Open(ctx, target, opts)
 	require.NoError(t, err)
 	_, err = canceling.Up(upCtx)
 	require.Error(t, err)
 	t.Logf("canceled up: %v", err)
 	assert.ErrorIs(t, err, context.Canceled)
 	assert.Contains(t, err.Error(), "llmserve cancel-llama-3.1-8b: up: context canceled")
-	var opErr *stacks.OpError
+	var opErr *deploy.OpError
 	require.ErrorAs(t, err, &opErr)
 	assert.Equal(t, "up", opErr.Op)
 

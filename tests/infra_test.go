@@ -4,7 +4,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/llmserve/llmserve/components"
+	"github.com/llmserve/llmserve/catalog"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -50,7 +50,7 @@ func TestDevStackTPUPool(t *testing.T) {
 }
 
 func TestTPUTopologyPicksMachineType(t *testing.T) {
-	for _, s := range components.TPUSlices() {
+	for _, s := range catalog.TPUSlices() {
 		t.Run(s.Topology, func(t *testing.T) {
 			tp := map[string]int{"1x1": 1, "2x2": 4, "2x4": 8}[s.Topology]
 			cfg := devConfig(t).with("llmserve:overrides", map[string]any{
@@ -62,7 +62,7 @@ func TestTPUTopologyPicksMachineType(t *testing.T) {
 			assert.Equal(t, s.MachineType, dig(t, tpu, "nodeConfig.machineType"))
 			dep := server(t, rec)
 			limits := dig(t, dep, "spec.template.spec.containers.0.resources.limits").(map[string]any)
-			assert.Equal(t, map[string]int{"1x1": 1, "2x2": 4, "2x4": 8}[s.Topology], atoi(t, limits[components.ResourceTPU]))
+			assert.Equal(t, map[string]int{"1x1": 1, "2x2": 4, "2x4": 8}[s.Topology], atoi(t, limits[catalog.ResourceTPU]))
 		})
 	}
 }

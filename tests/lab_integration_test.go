@@ -12,7 +12,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/llmserve/llmserve/components"
+	"github.com/llmserve/llmserve/catalog"
 	"github.com/llmserve/llmserve/lab"
 	"github.com/stretchr/testify/require"
 	autoscalingv2 "k8s.io/api/autoscaling/v2"
@@ -118,7 +118,7 @@ func TestLabAutoscaling(t *testing.T) {
 		sawUnschedulable = sawUnschedulable || (r.Spec == 4 && r.Unschedulable == 1)
 	}
 	require.True(t, sawUnschedulable, "the 4th replica never showed as unschedulable")
-	require.Contains(t, pendingWhy, "Insufficient "+components.ResourceTPU)
+	require.Contains(t, pendingWhy, "Insufficient "+catalog.ResourceTPU)
 
 	// While the adapter was silent the HPA kept its replicas and said why.
 	require.GreaterOrEqual(t, resumedAt, time.Duration(0), "the adapter was never resumed")
@@ -153,11 +153,11 @@ func TestLabNodesMirrorPool(t *testing.T) {
 	require.NoError(t, err)
 	require.Len(t, nodes, 2)
 	n := nodes[0]
-	require.Equal(t, components.TPUv6eNodeLabelValue, n.Labels[components.LabelTPUAccelerator])
-	require.Equal(t, "2x4", n.Labels[components.LabelTPUTopology])
-	q := n.Status.Capacity[components.ResourceTPU]
+	require.Equal(t, catalog.TPUv6eNodeLabelValue, n.Labels[catalog.LabelTPUAccelerator])
+	require.Equal(t, "2x4", n.Labels[catalog.LabelTPUTopology])
+	q := n.Status.Capacity[catalog.ResourceTPU]
 	require.Equal(t, int64(8), q.Value())
-	require.Equal(t, []corev1.Taint{{Key: components.ResourceTPU, Value: "present", Effect: corev1.TaintEffectNoSchedule}}, n.Spec.Taints)
+	require.Equal(t, []corev1.Taint{{Key: catalog.ResourceTPU, Value: "present", Effect: corev1.TaintEffectNoSchedule}}, n.Spec.Taints)
 }
 
 // unschedulableReason returns the scheduler's message on a Pending replica.

@@ -5,10 +5,11 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/llmserve/llmserve/catalog"
 	"github.com/llmserve/llmserve/components"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-	"gopkg.in/yaml.v3"
+	"go.yaml.in/yaml/v3"
 )
 
 const (
@@ -154,17 +155,17 @@ func TestSeed002PrometheusOperatorDCGM(t *testing.T) {
 // TestHPANamesMatchAdapterRules: for every metric the prometheus-adapter serves, the HPA
 // name and the rule's name come from one function, so they cannot drift.
 func TestHPANamesMatchAdapterRules(t *testing.T) {
-	for _, km := range components.KnownMetrics() {
+	for _, km := range catalog.KnownMetrics() {
 		rules, err := components.PrometheusAdapterRules([]string{km.Name}, components.RuleScope{
-			Backend: components.BackendManaged, Cluster: "c", Namespace: "n",
+			Backend: catalog.BackendManaged, Cluster: "c", Namespace: "n",
 		})
 		require.NoError(t, err)
 		served := append(rules.Custom, rules.External...)
-		if !slices.Contains(km.Adapters, components.AdapterPrometheus) {
+		if !slices.Contains(km.Adapters, catalog.AdapterPrometheus) {
 			assert.Empty(t, served, "%s is not served by prometheus-adapter: no rule", km.Name)
 			continue
 		}
 		require.Len(t, served, 1, km.Name)
-		assert.Equal(t, components.HPAMetricFor(components.AdapterPrometheus, km).Name, served[0].Name.As, km.Name)
+		assert.Equal(t, catalog.HPAMetricFor(catalog.AdapterPrometheus, km).Name, served[0].Name.As, km.Name)
 	}
 }

@@ -4,7 +4,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/llmserve/llmserve/components"
+	"github.com/llmserve/llmserve/catalog"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -126,8 +126,8 @@ func TestTPUSelectorAndLimitsComeFromThePool(t *testing.T) {
 	_ = pool
 	dep := server(t, rec)
 	assert.Equal(t, map[string]any{
-		components.LabelTPUAccelerator: "tpu-v6e-slice",
-		components.LabelTPUTopology:    "2x4",
+		catalog.LabelTPUAccelerator: "tpu-v6e-slice",
+		catalog.LabelTPUTopology:    "2x4",
 	}, dig(t, dep, "spec.template.spec.nodeSelector"))
 	res := dig(t, container(t, dep, "server"), "resources").(map[string]any)
 	assert.Equal(t, "8", dig(t, res, "limits.google.com/tpu"))

@@ -134,10 +134,11 @@ func TestApplySet(t *testing.T) {
 	assert.Error(t, applySet(values, "gcp.project.x=1"))
 }
 
-func TestPlainProgressLines(t *testing.T) {
+func TestProgressColor(t *testing.T) {
 	var buf bytes.Buffer
-	w := progressWriter(&buf)
-	_, _ = w.Write([]byte("\x1b[32m+ create\x1b[0m  kubernetes:apps/v1:Deployment  x\n\n   \npartial"))
-	_, _ = w.Write([]byte(" line\n"))
-	assert.Equal(t, "+ create  kubernetes:apps/v1:Deployment  x\npartial line\n", buf.String())
+	assert.Equal(t, "never", progressColor(&buf), "a pipe or log gets no terminal escapes")
+	f, err := os.CreateTemp(t.TempDir(), "log")
+	require.NoError(t, err)
+	defer f.Close()
+	assert.Equal(t, "never", progressColor(f), "a file is not a terminal")
 }

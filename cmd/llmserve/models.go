@@ -6,7 +6,7 @@ import (
 	"strings"
 	"text/tabwriter"
 
-	"github.com/llmserve/llmserve/components"
+	"github.com/llmserve/llmserve/catalog"
 	"github.com/llmserve/llmserve/stacks"
 	"github.com/spf13/cobra"
 )
@@ -53,21 +53,21 @@ func newMetricsCommand() *cobra.Command {
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			w := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 0, 2, ' ', 0)
 			fmt.Fprintln(w, "METRIC\tENGINES\tADAPTERS\tHPA NAME (stackdriver)\tRANGE\tMEANING")
-			for _, m := range components.KnownMetrics() {
+			for _, m := range catalog.KnownMetrics() {
 				engines := strings.Join(m.Engines, ",")
 				if engines == "" {
 					engines = "any"
 				}
-				hpa := components.HPAMetricFor(components.AdapterStackdriver, m)
+				hpa := catalog.HPAMetricFor(catalog.AdapterStackdriver, m)
 				name := hpa.Type + " " + hpa.Name
-				if !slices.Contains(m.Adapters, components.AdapterStackdriver) {
+				if !slices.Contains(m.Adapters, catalog.AdapterStackdriver) {
 					name = "-"
 				}
 				rng := ">0"
 				switch {
 				case m.Fraction:
 					rng = "0..1"
-				case m.Source == components.GPUExporterMetric:
+				case m.Source == catalog.GPUExporterMetric:
 					rng = "0..100"
 				}
 				fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%s\n", m.Name, engines, strings.Join(m.Adapters, ","), name, rng, m.Help)

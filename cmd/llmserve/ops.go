@@ -1,18 +1,16 @@
 package main
 
 import (
-	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
-	"regexp"
 	"sort"
 	"strings"
 
-	"github.com/llmserve/llmserve/stacks"
+	"github.com/llmserve/llmserve/deploy"
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
 )
@@ -29,13 +27,13 @@ func (e *engineFlags) register(cmd *cobra.Command) {
 }
 
 // open opens the stack with progress shown as the terminal allows.
-func (e *engineFlags) open(cmd *cobra.Command, target stacks.Target, settings stacks.Settings, progress io.Writer) (*stacks.Stack, error) {
-	opts := stacks.Options{Backend: e.backend, PulumiBin: e.pulumiBin, Settings: settings, Progress: progress}
+func (e *engineFlags) open(cmd *cobra.Command, target deploy.Target, settings deploy.Settings, progress io.Writer) (*deploy.Stack, error) {
+	opts := deploy.Options{Backend: e.backend, PulumiBin: e.pulumiBin, Settings: settings, Progress: progress, Color: progressColor(progress)}
 	if e.pluginDir != "" {
 		opts.PluginDirs = []string{e.pluginDir}
 	}
-	st, err := stacks.Open(cmd.Context(), target, opts)
-	if errors.Is(err, stacks.ErrInvalidConfig) {
+	st, err := deploy.Open(cmd.Context(), target, opts)
+	if errors.Is(err, deploy.ErrInvalidConfig) {
 		return nil, invalid(err)
 	}
 	if err != nil {
@@ -44,52 +42,25 @@ func (e *engineFlags) open(cmd *cobra.Command, target stacks.Target, settings st
 	return st, nil
 }
 
-// progressWriter shows the engine's progress: as it is on a terminal, as plain lines
-// without terminal escapes otherwise (CI logs, pipes).
-func progressWriter(w io.Writer) io.Writer {
+// progressColor is the engine's colouring for w: the CLI's own choice on a terminal, none
+// in CI logs and pipes.
+func progressColor(w io.Writer) string {
 	if f, ok := w.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
-		return w
+		return ""
 	}
-	return &plainLines{w: w}
-}
-
-var ansi = regexp.MustCompile(`\x1b\[[0-9;]*[A-Za-z]`)
-
-// plainLines strips ANSI escapes and writes whole, non-empty lines.
-type plainLines struct {
-	w   io.Writer
-	buf []byte
-}
-
-func (p *plainLines) Write(b []byte) (int, error) {
-	p.buf = append(p.buf, b...)
-	last := bytes.LastIndexByte(p.buf, '\n')
-	if last < 0 {
-		return len(b), nil
-	}
-	for _, line := range strings.Split(string(p.buf[:last]), "\n") {
-		line = strings.TrimRight(ansi.ReplaceAllString(line, ""), " \r")
-		if strings.TrimSpace(line) == "" {
-			continue
-		}
-		if _, err := fmt.Fprintln(p.w, line); err != nil {
-			return 0, err
-		}
-	}
-	p.buf = append([]byte(nil), p.buf[last+1:]...)
-	return len(b), nil
+	return "never"
 }
 
 func newOpCommands(stderr io.Writer) []*cobra.Command {
 	type op struct {
 		use, short string
-		run        func(cmd *cobra.Command, st *stacks.Stack) (stacks.Result, error)
+		run        func(cmd *cobra.Command, st *deploy.Stack) (deploy.Result, error)
 	}
 	ops := []op{
-		{"preview", "Show what up would change", func(cmd *cobra.Command, st *stacks.Stack) (stacks.Result, error) { return st.Preview(cmd.Context()) }},
-		{"up", "Create or update the stack", func(cmd *cobra.Command, st *stacks.Stack) (stacks.Result, error) { return st.Up(cmd.Context()) }},
-		{"destroy", "Delete everything the stack created", func(cmd *cobra.Command, st *stacks.Stack) (stacks.Result, error) { return st.Destroy(cmd.Context()) }},
-		{"refresh", "Read the real state of the stack's resources", func(cmd *cobra.Command, st *stacks.Stack) (stacks.Result, error) { return st.Refresh(cmd.Context()) }},
+		{"preview", "Show what up would change", func(cmd *cobra.Command, st *deploy.Stack) (deploy.Result, error) { return st.Preview(cmd.Context()) }},
+		{"up", "Create or update the stack", func(cmd *cobra.Command, st *deploy.Stack) (deploy.Result, error) { return st.Up(cmd.Context()) }},
+		{"destroy", "Delete everything the stack created", func(cmd *cobra.Command, st *deploy.Stack) (deploy.Result, error) { return st.Destroy(cmd.Context()) }},
+		{"refresh", "Read the real state of the stack's resources", func(cmd *cobra.Command, st *deploy.Stack) (deploy.Result, error) { return st.Refresh(cmd.Context()) }},
 	}
 	var cmds []*cobra.Command
 	for _, o := range ops {
@@ -103,7 +74,7 @@ func newOpCommands(stderr io.Writer) []*cobra.Command {
 				if err != nil {
 					return err
 				}
-				st, err := e.open(cmd, target, settings, progressWriter(stderr))
+				st, err := e.open(cmd, target, settings, stderr)
 				if err != nil {
 					return err
 				}
@@ -170,7 +141,7 @@ func newRenderCommand(stderr io.Writer) *cobra.Command {
 			settings.RenderDir, settings.HFToken = abs, ""
 			settings.Cluster.Kubeconfig = ""
 			target.Env += "-render"
-			st, err := e.open(cmd, target, settings, progressWriter(stderr))
+			st, err := e.open(cmd, target, settings, stderr)
 			if err != nil {
 				return err
 			}
@@ -190,7 +161,7 @@ func newRenderCommand(stderr io.Writer) *cobra.Command {
 }
 
 // printResult prints one summary line: "dev-llama-3.1-8b: up: create 30".
-func printResult(w io.Writer, stack, op string, r stacks.Result) {
+func printResult(w io.Writer, stack, op string, r deploy.Result) {
 	var parts []string
 	keys := make([]string, 0, len(r.Summary))
 	for k := range r.Summary {

@@ -8,6 +8,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/llmserve/llmserve/deploy"
 	"github.com/llmserve/llmserve/stacks"
 	"github.com/spf13/cobra"
 )
@@ -27,15 +28,15 @@ func (f *stackFlags) register(cmd *cobra.Command) {
 
 // load builds the target and typed settings from the env file, --model and --set.
 // The HF token, encrypted in env files, comes from $HF_TOKEN.
-func (f *stackFlags) load() (stacks.Target, stacks.Settings, error) {
+func (f *stackFlags) load() (deploy.Target, deploy.Settings, error) {
 	path := filepath.Join(f.dir, "Pulumi."+f.env+".yaml")
-	values, encrypted, err := stacks.ReadStackFile(path)
+	values, encrypted, err := deploy.ReadStackFile(path)
 	if err != nil {
-		return stacks.Target{}, stacks.Settings{}, invalid(fmt.Errorf("--env %s: %w", f.env, err))
+		return deploy.Target{}, deploy.Settings{}, invalid(fmt.Errorf("--env %s: %w", f.env, err))
 	}
 	for _, s := range f.sets {
 		if err := applySet(values, s); err != nil {
-			return stacks.Target{}, stacks.Settings{}, invalid(err)
+			return deploy.Target{}, deploy.Settings{}, invalid(err)
 		}
 	}
 	if f.model != "" {
@@ -45,16 +46,16 @@ func (f *stackFlags) load() (stacks.Target, stacks.Settings, error) {
 		if k == stacks.Namespace+":hfToken" {
 			continue // replaced by $HF_TOKEN below
 		}
-		return stacks.Target{}, stacks.Settings{}, invalid(fmt.Errorf("%s: %s is encrypted for `pulumi up`; pass it with --set", path, k))
+		return deploy.Target{}, deploy.Settings{}, invalid(fmt.Errorf("%s: %s is encrypted for `pulumi up`; pass it with --set", path, k))
 	}
 	if tok := os.Getenv("HF_TOKEN"); tok != "" {
 		values[stacks.Namespace+":hfToken"] = tok
 	}
-	settings, model, err := stacks.SettingsFromConfig(values)
+	settings, model, err := deploy.SettingsFromConfig(values)
 	if err != nil {
-		return stacks.Target{}, stacks.Settings{}, invalid(fmt.Errorf("%s: %w", path, err))
+		return deploy.Target{}, deploy.Settings{}, invalid(fmt.Errorf("%s: %w", path, err))
 	}
-	return stacks.Target{Env: f.env, Model: model}, settings, nil
+	return deploy.Target{Env: f.env, Model: model}, settings, nil
 }
 
 func newRootCommand(stdout, stderr io.Writer) *cobra.Command {

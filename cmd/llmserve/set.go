@@ -6,7 +6,7 @@ import (
 	"strings"
 
 	"github.com/llmserve/llmserve/stacks"
-	"gopkg.in/yaml.v3"
+	"go.yaml.in/yaml/v3"
 )
 
 // applySet applies one --set path=value to config values. The first segment names the

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/llmserve/llmserve/deploy"
 	"github.com/llmserve/llmserve/stacks"
 	"github.com/spf13/cobra"
 )
@@ -33,7 +34,7 @@ func newValidateCommand() *cobra.Command {
 			for _, t := range targets {
 				target, settings, err := t.load()
 				if err == nil {
-					_, err = stacks.Check(target, settings)
+					_, err = deploy.Check(target, settings)
 				}
 				if err != nil {
 					bad = append(bad, fmt.Errorf("%s: invalid:\n%w", stackLabel(t), err))
@@ -56,5 +57,5 @@ func stackLabel(f stackFlags) string {
 	if f.model == "" {
 		return f.env
 	}
-	return stacks.Target{Env: f.env, Model: f.model}.StackName()
+	return deploy.Target{Env: f.env, Model: f.model}.StackName()
 }

@@ -1,4 +1,4 @@
-package stacks_test
+package deploy_test
 
 import (
 	"context"
@@ -6,6 +6,7 @@ import (
 	"log"
 	"os"
 
+	"github.com/llmserve/llmserve/deploy"
 	"github.com/llmserve/llmserve/stacks"
 )
 
@@ -15,12 +16,12 @@ import (
 func ExampleOpen() {
 	ctx := context.Background()
 	noGCP := false
-	st, err := stacks.Open(ctx, stacks.Target{Env: "dev", Model: "llama-3.1-8b"}, stacks.Options{
+	st, err := deploy.Open(ctx, deploy.Target{Env: "dev", Model: "llama-3.1-8b"}, deploy.Options{
 		Backend:    "file://~/.llmserve/state",
 		Passphrase: os.Getenv("PULUMI_CONFIG_PASSPHRASE"),
 		PluginDirs: []string{os.Getenv("LLMSERVE_PULUMI_K8S_BIN")},
 		Progress:   os.Stdout,
-		Settings: stacks.Settings{
+		Settings: deploy.Settings{
 			Project:      "my-project",
 			Region:       "us-central1",
 			GCPResources: &noGCP,

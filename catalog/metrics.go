@@ -1,7 +1,8 @@
-package components
+package catalog
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 )
@@ -21,21 +22,10 @@ const (
 	GPUExporterMetric MetricSource = "dcgm"
 )
 
-// Engine names, as written in config.
-const (
-	EngineVLLM      = "vllm"
-	EngineJetStream = "jetstream"
-)
-
-// Metrics adapters and backends, as written in config.
-const (
-	AdapterStackdriver = "stackdriver"
-	AdapterPrometheus  = "prometheus-adapter"
-	AdapterNone        = "none"
-
-	BackendManaged  = "managed-prometheus"
-	BackendOperator = "prometheus-operator"
-)
+// GPUUtilizationRecord is the series llmserve's PrometheusRule records: DCGM's GPU
+// utilisation (0-100) labelled with the server's namespace and pod, which prometheus-adapter
+// serves as a Pods metric.
+const GPUUtilizationRecord = "llmserve_gpu_utilization"
 
 // KnownMetric is what llmserve knows of one metric the HPA can scale on.
 type KnownMetric struct {
@@ -111,7 +101,7 @@ func KnownMetrics() []KnownMetric {
 func MetricsFor(engine, adapter string) []string {
 	var names []string
 	for _, m := range knownMetrics {
-		if (len(m.Engines) == 0 || contains(m.Engines, engine)) && contains(m.Adapters, adapter) {
+		if (len(m.Engines) == 0 || slices.Contains(m.Engines, engine)) && slices.Contains(m.Adapters, adapter) {
 			names = append(names, m.Name)
 		}
 	}
@@ -130,10 +120,10 @@ func CheckMetric(engine, adapter, metric string, target float64) string {
 	if !ok {
 		return fmt.Sprintf("unknown metric %q; want one of %s", metric, want)
 	}
-	if len(m.Engines) > 0 && !contains(m.Engines, engine) {
+	if len(m.Engines) > 0 && !slices.Contains(m.Engines, engine) {
 		return fmt.Sprintf("metric %q is not exported by engine %q; want one of %s", metric, engine, want)
 	}
-	if contains(allAdapters, adapter) && !contains(m.Adapters, adapter) {
+	if slices.Contains(allAdapters, adapter) && !slices.Contains(m.Adapters, adapter) {
 		return fmt.Sprintf("metric %q is not served by the %s adapter (one adapter serves the metrics APIs of a cluster); with it use one of %s", metric, adapter, want)
 	}
 	if target <= 0 {
@@ -182,13 +172,4 @@ func PrometheusMetricName(m KnownMetric) string {
 		return GPUUtilizationRecord
 	}
 	return strings.NewReplacer(":", "_", "|", "_", ".", "_").Replace(m.Name)
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }

@@ -11,8 +11,8 @@ import (
 // HFTokenKey is the key of the token in the Hugging Face Secret (seed 003's hf_api_token).
 const HFTokenKey = "hf_api_token"
 
-// ServingAccountArgs configures a ServingAccount.
-type ServingAccountArgs struct {
+// ServingNamespaceArgs configures a ServingNamespace.
+type ServingNamespaceArgs struct {
 	Kube            Kube
 	Namespace       string
 	CreateNamespace bool
@@ -25,7 +25,7 @@ type ServingAccountArgs struct {
 	Labels     map[string]string
 }
 
-func (a *ServingAccountArgs) validate() error {
+func (a *ServingNamespaceArgs) validate() error {
 	if a == nil {
 		return errors.New("args are required")
 	}
@@ -41,10 +41,10 @@ func (a *ServingAccountArgs) validate() error {
 	return nil
 }
 
-// ServingAccount is where the model server runs and who it runs as: its Namespace (when
-// created here), the Kubernetes ServiceAccount that the ModelStore's Workload Identity grant
+// ServingNamespace is the namespace a model server runs in, prepared for it: the Namespace
+// (when created here), the Kubernetes ServiceAccount that the ModelStore's Workload Identity grant
 // names, and the Hugging Face token Secret.
-type ServingAccount struct {
+type ServingNamespace struct {
 	pulumi.ResourceState
 	Namespace          *corev1.Namespace // nil when not created here
 	ServiceAccount     *corev1.ServiceAccount
@@ -54,13 +54,16 @@ type ServingAccount struct {
 	SecretName         string
 }
 
-// NewServingAccount creates the namespace, service account and token secret.
-func NewServingAccount(ctx *pulumi.Context, name string, args *ServingAccountArgs, opts ...pulumi.ResourceOption) (*ServingAccount, error) {
+// NewServingNamespace creates the namespace, service account and token secret.
+func NewServingNamespace(ctx *pulumi.Context, name string, args *ServingNamespaceArgs, opts ...pulumi.ResourceOption) (*ServingNamespace, error) {
 	if err := args.validate(); err != nil {
-		return nil, fmt.Errorf("serving account %q: %w", name, err)
+		return nil, fmt.Errorf("serving namespace %q: %w", name, err)
 	}
-	s := &ServingAccount{ServiceAccountName: args.ServiceAccount}
-	if err := ctx.RegisterComponentResource(TypeServingAccount, name, s, opts...); err != nil {
+	s := &ServingNamespace{ServiceAccountName: args.ServiceAccount}
+	// Renamed from ServingAccount: the alias keeps existing stacks' URNs (and, through the
+	// parent, their children's).
+	opts = append(opts, pulumi.Aliases([]pulumi.Alias{{Type: pulumi.String(typeServingAccountOld)}}))
+	if err := ctx.RegisterComponentResource(TypeServingNamespace, name, s, opts...); err != nil {
 		return nil, err
 	}
 	k := args.Kube
@@ -70,7 +73,7 @@ func NewServingAccount(ctx *pulumi.Context, name string, args *ServingAccountArg
 			Metadata: k.meta(args.Namespace, nil, args.Labels, nil),
 		}, k.opts(s)...)
 		if err != nil {
-			return nil, fmt.Errorf("serving account %q: namespace: %w", name, err)
+			return nil, fmt.Errorf("serving namespace %q: namespace: %w", name, err)
 		}
 		// Reading the name from the object makes everything in it wait for it.
 		s.Namespace, s.NamespaceName = ns, ns.Metadata.Name().Elem()
@@ -79,7 +82,7 @@ func NewServingAccount(ctx *pulumi.Context, name string, args *ServingAccountArg
 		Metadata: k.meta(args.ServiceAccount, s.NamespaceName, args.Labels, nil),
 	}, k.opts(s)...)
 	if err != nil {
-		return nil, fmt.Errorf("serving account %q: service account: %w", name, err)
+		return nil, fmt.Errorf("serving namespace %q: service account: %w", name, err)
 	}
 	s.ServiceAccount = sa
 	outputs := pulumi.Map{"namespace": s.NamespaceName, "serviceAccount": pulumi.String(args.ServiceAccount)}
@@ -91,7 +94,7 @@ func NewServingAccount(ctx *pulumi.Context, name string, args *ServingAccountArg
 			StringData: pulumi.StringMap{HFTokenKey: pulumi.ToSecret(args.HFToken).(pulumi.StringOutput)},
 		}, k.opts(s, pulumi.AdditionalSecretOutputs([]string{"data", "stringData"}))...)
 		if err != nil {
-			return nil, fmt.Errorf("serving account %q: hf token secret: %w", name, err)
+			return nil, fmt.Errorf("serving namespace %q: hf token secret: %w", name, err)
 		}
 		s.Secret = sec
 	}

@@ -1,16 +1,15 @@
-package stacks
+package deploy
 
 import (
 	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
-	"sort"
+	"slices"
 	"strings"
 
-	"github.com/pulumi/pulumi/sdk/v3/go/auto"
-	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
-	"gopkg.in/yaml.v3"
+	"github.com/llmserve/llmserve/stacks"
+	"go.yaml.in/yaml/v3"
 )
 
 // ReadStackFile reads the config block of a Pulumi.<env>.yaml into config values, as Pulumi
@@ -40,7 +39,7 @@ func ReadStackFile(path string) (values map[string]string, encrypted []string, e
 		}
 		values[k] = s
 	}
-	sort.Strings(encrypted)
+	slices.Sort(encrypted)
 	return values, encrypted, nil
 }
 
@@ -50,20 +49,13 @@ func configString(v any) (string, error) {
 	if s, ok := v.(string); ok {
 		return s, nil
 	}
-	b, err := yaml.Marshal(v)
-	if err != nil {
-		return "", err
-	}
-	var doc any
-	if err := yaml.Unmarshal(b, &doc); err != nil {
-		return "", err
-	}
-	j, err := json.Marshal(doc)
+	j, err := json.Marshal(v)
 	return string(j), err
 }
 
 // SettingsFromConfig turns config values (keys like llmserve:cluster, gcp:project) into
-// typed Settings and the model they name. Unknown keys and fields are errors, as in Load.
+// typed Settings and the model they name, decoding each value as Load does. Unknown keys
+// and fields are errors, as in Load.
 func SettingsFromConfig(values map[string]string) (Settings, string, error) {
 	var s Settings
 	var errs []error
@@ -72,7 +64,13 @@ func SettingsFromConfig(values map[string]string) (Settings, string, error) {
 		"serving": &s.Serving, "metrics": &s.Metrics, "overrides": &s.Overrides,
 	}
 	model := ""
-	for key, v := range values {
+	keys := make([]string, 0, len(values))
+	for k := range values {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys) // errors in a stable order
+	for _, key := range keys {
+		v := values[key]
 		ns, name, _ := strings.Cut(key, ":")
 		switch {
 		case key == "gcp:project":
@@ -81,16 +79,11 @@ func SettingsFromConfig(values map[string]string) (Settings, string, error) {
 			s.Region = v
 		case ns == "gcp" || ns == "pulumi" || ns == "kubernetes":
 			// provider settings llmserve does not read
-		case ns != Namespace:
+		case ns != stacks.Namespace:
 			errs = append(errs, fmt.Errorf("%s: not an llmserve key", key))
 		case objects[name] != nil:
-			var doc any
-			if err := yaml.Unmarshal([]byte(v), &doc); err != nil {
-				errs = append(errs, fmt.Errorf("%s: %v", key, err))
-				continue
-			}
-			if err := decodeStrict(doc, objects[name]); err != nil {
-				errs = append(errs, fmt.Errorf("%s: %s", key, cleanYAMLError(err)))
+			if err := stacks.DecodeObject(name, v, objects[name]); err != nil {
+				errs = append(errs, err)
 			}
 		case name == "model":
 			model = v
@@ -103,52 +96,19 @@ func SettingsFromConfig(values map[string]string) (Settings, string, error) {
 		case name == "renderDir":
 			s.RenderDir = v
 		case name == "skipAwait":
-			s.SkipAwait = v == "true"
+			b, err := stacks.ParseBool(name, v, false)
+			errs = append(errs, err)
+			s.SkipAwait = b
 		case name == "gcpResources":
-			b := v == "true"
+			b, err := stacks.ParseBool(name, v, true)
+			errs = append(errs, err)
 			s.GCPResources = &b
 		default:
-			errs = append(errs, fmt.Errorf("%s: unknown key; llmserve reads %s", key, strings.Join(configKeys, ", ")))
+			errs = append(errs, fmt.Errorf("%s: unknown key; llmserve reads %s", key, strings.Join(stacks.ConfigKeys, ", ")))
 		}
 	}
 	if model == "" {
-		model = DefaultModel
+		model = stacks.DefaultModel
 	}
 	return s, model, errors.Join(errs...)
-}
-
-// Check validates settings for a target exactly as the program would, with no engine and
-// no cloud call, and returns the loaded Config.
-func Check(t Target, s Settings) (*Config, error) {
-	cm, err := s.StackConfig(t)
-	if err != nil {
-		return nil, err
-	}
-	return loadConfigMap(t.StackName(), cm)
-}
-
-// loadConfigMap runs Load on config values exactly as the program would receive them,
-// under mocks that register nothing.
-func loadConfigMap(stack string, cm auto.ConfigMap) (*Config, error) {
-	values := map[string]string{}
-	var secrets []string
-	for k, v := range cm {
-		values[k] = v.Value
-		if v.Secret {
-			secrets = append(secrets, k)
-		}
-	}
-	sort.Strings(secrets)
-	var cfg *Config
-	var loadErr error
-	err := pulumi.RunErr(func(ctx *pulumi.Context) error {
-		cfg, loadErr = Load(ctx)
-		return nil
-	}, pulumi.WithMocks(ProjectName, stack, noMocks{}), func(ri *pulumi.RunInfo) {
-		ri.Config, ri.ConfigSecretKeys = values, secrets
-	})
-	if loadErr != nil {
-		return nil, loadErr
-	}
-	return cfg, err
 }

@@ -1,0 +1,136 @@
+package stacks
+
+import (
+	"fmt"
+
+	"github.com/llmserve/llmserve/catalog"
+	"github.com/llmserve/llmserve/components"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+)
+
+// deployAutoscaling creates the scraping, the metrics adapter and the HPA.
+func deployAutoscaling(ctx *pulumi.Context, cfg *Config, kube components.Kube, server *components.ModelServer) error {
+	name, ns := cfg.ObjectName(), server.Deployment.Metadata.Namespace().Elem()
+	a, mt := cfg.Profile.Autoscaling, cfg.Metrics
+	var metricNames []string
+	for _, m := range a.Metrics {
+		metricNames = append(metricNames, m.Metric)
+	}
+	promURL, err := deployScraping(ctx, cfg, kube, server, metricNames)
+	if err != nil {
+		return err
+	}
+	if err := deployAdapter(ctx, cfg, kube, promURL, metricNames); err != nil {
+		return err
+	}
+	_, err = components.NewAutoscaler(ctx, name+"-autoscaler", &components.AutoscalerArgs{
+		Kube: kube, Namespace: ns, Name: name, DeploymentName: server.DeploymentName, Engine: cfg.Profile.Engine,
+		Adapter: mt.Adapter, MinReplicas: a.MinReplicas, MaxReplicas: a.MaxReplicas, Metrics: a.Metrics,
+		Behavior:    a.Behavior,
+		ClusterName: cfg.Cluster.Name,
+	})
+	return err
+}
+
+// deployScraping makes the metrics backend scrape the server (and, for TPU memory metrics,
+// the TPU device plugin). It returns the Prometheus URL prometheus-adapter would query.
+func deployScraping(ctx *pulumi.Context, cfg *Config, kube components.Kube, server *components.ModelServer, metrics []string) (string, error) {
+	name, ns, mt := cfg.ObjectName(), server.Deployment.Metadata.Namespace().Elem(), cfg.Metrics
+	if mt.Backend == catalog.BackendOperator {
+		url := ""
+		if *mt.InstallPrometheus {
+			stackArgs := &components.PrometheusStackArgs{Kube: kube, KubePrometheusStack: chart(components.PrometheusCommunityRepo, "kube-prometheus-stack", mt.Charts.KubePrometheusStack)}
+			if uses(metrics, catalog.GPUExporterMetric) {
+				stackArgs.DCGMExporter = chart(components.DCGMExporterRepo, "dcgm-exporter", mt.Charts.DCGMExporter)
+			}
+			st, err := components.NewPrometheusStack(ctx, "prometheus", stackArgs)
+			if err != nil {
+				return "", err
+			}
+			url = st.PrometheusURL
+		}
+		_, err := components.NewOperatorMonitoring(ctx, name+"-monitoring", &components.OperatorMonitoringArgs{
+			Kube: kube, Namespace: ns, Name: name, ServiceLabels: server.Selector,
+			Port: server.MetricsPort, Path: server.MetricsPath, Interval: mt.ScrapeInterval,
+			RecordGPUUtilization: uses(metrics, catalog.GPUExporterMetric), ServerNamespace: cfg.Serving.Namespace,
+		})
+		return url, err
+	}
+	if _, err := components.NewPodMonitoring(ctx, name+"-monitoring", &components.PodMonitoringArgs{
+		Kube: kube, Namespace: ns, Name: name, Selector: server.Selector,
+		Port: server.MetricsPort, Path: server.MetricsPath, Interval: mt.ScrapeInterval,
+		TargetLabels: []string{"pod", "container", "node"},
+	}); err != nil {
+		return "", err
+	}
+	if catalog.IsTPU(cfg.Profile.Accelerator.Type) && uses(metrics, catalog.AcceleratorMetric) {
+		// GKE's TPU device plugin exports accelerator memory on 2112 (seed 000); system
+		// metrics are scraped every 15s at the fastest.
+		if _, err := components.NewPodMonitoring(ctx, "tpu-metrics", &components.PodMonitoringArgs{
+			Kube: kube, Namespace: pulumi.String("kube-system"), Name: "tpu-metrics-exporter",
+			Selector: map[string]string{"k8s-app": "tpu-device-plugin"}, Port: "2112", Interval: mt.SystemScrapeInterval,
+		}); err != nil {
+			return "", err
+		}
+	}
+	return "", nil
+}
+
+// deployAdapter installs the adapter that serves the metrics to the HPA.
+func deployAdapter(ctx *pulumi.Context, cfg *Config, kube components.Kube, promURL string, metrics []string) error {
+	mt := cfg.Metrics
+	if !*mt.InstallAdapter {
+		return nil
+	}
+	switch mt.Adapter {
+	case catalog.AdapterStackdriver:
+		_, err := components.NewStackdriverAdapter(ctx, "metrics-adapter", &components.StackdriverAdapterArgs{
+			Kube: kube, Image: mt.AdapterImage,
+			// Autopilot has no system pool to keep the adapter off accelerator nodes.
+			TolerateAccelerators: cfg.Cluster.Mode != catalog.ModeStandard,
+		})
+		return err
+	case catalog.AdapterPrometheus:
+		var after []pulumi.ResourceOption
+		if mt.Backend == catalog.BackendManaged {
+			fe, err := components.NewPrometheusFrontend(ctx, "prometheus-frontend", &components.PrometheusFrontendArgs{
+				Kube: kube, Project: cfg.Project, Image: mt.FrontendImage,
+			})
+			if err != nil {
+				return err
+			}
+			promURL = fe.URL
+			// The frontend creates the namespace the chart installs into.
+			after = append(after, pulumi.DependsOn([]pulumi.Resource{fe}))
+		}
+		if promURL == "" {
+			return fmt.Errorf("prometheus-adapter: no Prometheus to query; set llmserve:metrics.installPrometheus")
+		}
+		rules, err := components.PrometheusAdapterRules(metrics, components.RuleScope{
+			Backend: mt.Backend, Cluster: cfg.Cluster.Name, Namespace: cfg.Serving.Namespace,
+		})
+		if err != nil {
+			return err
+		}
+		_, err = components.NewPrometheusAdapter(ctx, "metrics-adapter", &components.PrometheusAdapterArgs{
+			Kube: kube, Namespace: components.AdapterNamespace, PrometheusURL: promURL,
+			Chart: chart(components.PrometheusCommunityRepo, "prometheus-adapter", mt.Charts.PrometheusAdapter), Rules: rules,
+		}, after...)
+		return err
+	}
+	return nil
+}
+
+func chart(repo, name, version string) components.ChartRef {
+	return components.ChartRef{Repo: repo, Chart: name, Version: version}
+}
+
+// uses says whether any declared metric comes from source.
+func uses(metrics []string, source catalog.MetricSource) bool {
+	for _, n := range metrics {
+		if m, ok := catalog.LookupMetric(n); ok && m.Source == source {
+			return true
+		}
+	}
+	return false
+}
