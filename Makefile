@@ -11,10 +11,11 @@ export LLMSERVE_PULUMI_BIN     ?= $(LLMSERVE_TOOLS)/pulumi-v3.259.0/bin
 export LLMSERVE_PULUMI_K8S_BIN ?= $(LLMSERVE_TOOLS)/pulumi-kubernetes-v4.25.0/bin
 export LLMSERVE_KWOK_BIN       ?= $(LLMSERVE_TOOLS)/kwok-v0.8.0/bin
 export LLMSERVE_CRDS           ?= $(LLMSERVE_TOOLS)/crds
+LLMSERVE_LINT_BIN              ?= $(LLMSERVE_TOOLS)/lint-staticcheck-v0.8.2/bin
 
 GO_TEST_FLAGS ?=
 
-.PHONY: all build vet tools crds test test-unit test-integration bench golden demo clean-tools
+.PHONY: all build vet lint tools tools-lint crds test test-unit test-integration bench golden demo clean-tools
 
 all: build vet test-unit
 
@@ -25,9 +26,24 @@ vet:
 	go vet ./...
 	go vet -tags integration ./...
 
-## tools: build the pinned kube-apiserver, etcd, Pulumi CLI and Kubernetes provider (cached)
+## tools: build the pinned kube-apiserver, etcd, Pulumi CLI, Kubernetes provider, kwok and
+## linters (cached; two at a time)
 tools:
 	tools/build.sh
+
+tools-lint:
+	tools/build.sh lint
+
+## lint: formatting (goimports, which includes gofmt), go vet, staticcheck (staticcheck.conf)
+## and a tidy go.mod; first in `make test`, so style problems show in the first minutes
+lint: tools-lint
+	@out=$$($(LLMSERVE_LINT_BIN)/goimports -l $$(git ls-files '*.go')); \
+	if [ -n "$$out" ]; then echo "goimports: not formatted (run $(LLMSERVE_LINT_BIN)/goimports -w on them):"; echo "$$out"; exit 1; fi
+	go mod tidy -diff
+	go vet ./...
+	go vet -tags integration ./...
+	$(LLMSERVE_LINT_BIN)/staticcheck ./...
+	$(LLMSERVE_LINT_BIN)/staticcheck -tags integration ./...
 
 ## crds: the CRDs the apiserver tests install (from ../shared/crds in CI, upstream otherwise)
 crds:
@@ -41,8 +57,9 @@ test-unit:
 test-integration: tools crds
 	go test $(GO_TEST_FLAGS) -tags integration -count=1 -timeout 30m ./tests/...
 
-## test: every test layer
-test: build vet test-unit test-integration
+## test: every test layer, fastest first: lint and the mock tests run before any tool is
+## built, so a fresh machine reports them within minutes
+test: lint test-unit test-integration
 
 ## golden: refresh the golden snapshots (review the diff like code)
 golden:

@@ -3,7 +3,11 @@
 #   $LLMSERVE_TOOLS/<tool>-<version>/bin/...   (default ~/.cache/llmserve/tools)
 # Each tool is built from the Go module pinned in tools/<tool>/go.mod and is skipped
 # when its directory already holds a finished build (a .done stamp), so a warm run
-# takes seconds. Usage: tools/build.sh [tool ...]   (default: all, in dependency order)
+# takes seconds. Usage: tools/build.sh [-j N] [tool ...]   (default: all)
+# Tools build N at a time (default 2, the cores here): each `go build` compiles packages in
+# parallel, but links one binary at a time on one core, and module downloads wait on the
+# network, so two builds at once keep both cores busy. Each tool's output goes to
+# $cache/logs/<tool>.log, printed when it fails.
 #
 # Versions: measured to resolve through the Go module proxy reachable here (issue 4).
 set -euo pipefail
@@ -19,6 +23,8 @@ PULUMI_VERSION=v3.259.0
 PULUMI_K8S_VERSION=4.25.0
 PULUMI_K8S_PROVIDER=github.com/pulumi/pulumi-kubernetes/provider/v4@v4.0.0-20260115033456-f47bc2d6f199
 KWOK_VERSION=v0.8.0
+# The linters (tools/lint/go.mod pins their modules).
+LINT_VERSION=staticcheck-v0.8.2
 
 log() { printf '[tools] %s\n' "$*" >&2; }
 
@@ -92,15 +98,50 @@ build_kwok() {
   chmod -R u+w "$1/stages"
 }
 
-tools=("$@")
-[ ${#tools[@]} -gt 0 ] || tools=(etcd kube pulumi pulumi-kubernetes kwok)
-for t in "${tools[@]}"; do
-  case $t in
+build_lint() {
+  (cd "$here/lint" && go build -trimpath -o "$1/bin/staticcheck" honnef.co/go/tools/cmd/staticcheck &&
+    go build -trimpath -o "$1/bin/goimports" golang.org/x/tools/cmd/goimports)
+}
+
+# build_one TOOL: build one tool (or skip it when cached).
+build_one() {
+  case $1 in
     etcd) done_or_build "$cache/etcd-$ETCD_VERSION" etcd build_etcd ;;
     kube) done_or_build "$cache/kube-$KUBE_VERSION" kube build_kube ;;
     pulumi) done_or_build "$cache/pulumi-$PULUMI_VERSION" pulumi build_pulumi ;;
     pulumi-kubernetes) done_or_build "$cache/pulumi-kubernetes-v$PULUMI_K8S_VERSION" pulumi-kubernetes build_pulumi_kubernetes ;;
     kwok) done_or_build "$cache/kwok-$KWOK_VERSION" kwok build_kwok ;;
-    *) echo "tools/build.sh: unknown tool $t (want etcd, kube, pulumi, pulumi-kubernetes, kwok)" >&2; exit 2 ;;
+    lint) done_or_build "$cache/lint-$LINT_VERSION" lint build_lint ;;
+    *) echo "tools/build.sh: unknown tool $1 (want etcd, kube, pulumi, pulumi-kubernetes, kwok, lint)" >&2; return 2 ;;
   esac
+}
+
+jobs=2
+if [ "${1:-}" = "-j" ]; then
+  jobs=$2
+  shift 2
+fi
+tools=("$@")
+# Longest first, so the short ones fill in beside them.
+[ ${#tools[@]} -gt 0 ] || tools=(pulumi-kubernetes pulumi kube kwok etcd lint)
+mkdir -p "$cache/logs"
+pids=() names=()
+failed=0
+# wait_one: wait for the oldest running build and note its failure.
+wait_one() {
+  if ! wait "${pids[0]}"; then
+    log "${names[0]}: FAILED; its output:"
+    cat "$cache/logs/${names[0]}.log" >&2
+    failed=1
+  else
+    grep -h '^\[tools\]' "$cache/logs/${names[0]}.log" >&2 || true
+  fi
+  pids=("${pids[@]:1}") names=("${names[@]:1}")
+}
+for t in "${tools[@]}"; do
+  [ ${#pids[@]} -lt "$jobs" ] || wait_one
+  build_one "$t" >"$cache/logs/$t.log" 2>&1 &
+  pids+=($!) names+=("$t")
 done
+while [ ${#pids[@]} -gt 0 ]; do wait_one; done
+exit $failed
