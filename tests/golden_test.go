@@ -6,10 +6,10 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
-	"strings"
 	"testing"
 
 	"github.com/llmserve/llmserve/stacks"
+	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
 	"github.com/stretchr/testify/require"
 )
 
@@ -29,8 +29,7 @@ func snapshot(t *testing.T, rec *recorder) []byte {
 	for _, a := range rec.res {
 		parent := ""
 		if a.RegisterRPC != nil && a.RegisterRPC.GetParent() != "" {
-			p := a.RegisterRPC.GetParent()
-			parent = parentType(a) + "::" + p[strings.LastIndex(p, "::")+2:]
+			parent = parentType(a) + "::" + resource.URN(a.RegisterRPC.GetParent()).Name()
 		}
 		out = append(out, snapshotEntry{Type: a.TypeToken, Name: a.Name, Parent: parent, Inputs: in(a)})
 	}

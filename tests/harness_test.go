@@ -255,17 +255,10 @@ func dig(t *testing.T, v any, path string) any {
 
 // parentType returns the type of a resource's parent, from its URN.
 func parentType(a pulumi.MockResourceArgs) string {
-	if a.RegisterRPC == nil {
+	if a.RegisterRPC == nil || a.RegisterRPC.GetParent() == "" {
 		return ""
 	}
-	parent := a.RegisterRPC.GetParent()
-	// urn:pulumi:stack::project::qualified$type::name
-	parts := strings.Split(parent, "::")
-	if len(parts) < 4 {
-		return ""
-	}
-	types := strings.Split(parts[2], "$")
-	return types[len(types)-1]
+	return string(resource.URN(a.RegisterRPC.GetParent()).Type())
 }
 
 // types lists the distinct type tokens recorded, sorted.
