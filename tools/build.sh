@@ -19,6 +19,11 @@ PULUMI_VERSION=v3.259.0
 PULUMI_K8S_VERSION=4.25.0
 PULUMI_K8S_PROVIDER=github.com/pulumi/pulumi-kubernetes/provider/v4@v4.0.0-20260115033456-f47bc2d6f199
 KWOK_VERSION=v0.8.0
+# cluster-autoscaler at the commit of Kubernetes 1.33.1 (tools/cluster-autoscaler/go.mod); its
+# pseudo-version is not in the checksum database, hence GONOSUMDB below.
+CA_VERSION=v0.0.0-20250613073258-1959f5f61f6c
+CA_DIR_VERSION=v1.33.1-1959f5f
+CA_APIS_VERSION=v0.0.0-20240627115740-d52e4b9665d7
 
 log() { printf '[tools] %s\n' "$*" >&2; }
 
@@ -92,8 +97,49 @@ build_kwok() {
   chmod -R u+w "$1/stages"
 }
 
+# ca_apis_v1 DIR: rename ProvisioningRequest v1beta1 to v1 in a copy of the apis module. In
+# each file the package imported as v1beta1 is re-imported as xv1, so that it never clashes
+# with meta/v1 (also "v1" in generated code); the two annotation keys v1 added are appended
+# with their upstream values.
+ca_apis_v1() {
+  (cd "$1" &&
+    grep -rl 'v1beta1' --include='*.go' . | xargs sed -i \
+      -e 's#^\([[:space:]]*\)\(v1beta1 \)\{0,1\}"\([^"]*\)/v1beta1"#\1xv1 "\3/v1"#' \
+      -e 's/\bv1beta1\./xv1./g' -e 's/v1beta1/v1/g' -e 's/V1beta1/V1/g' &&
+    find . -depth -type d -name v1beta1 -execdir mv v1beta1 v1 \; &&
+    printf '%s\n' 'package v1' '' 'const (' \
+      '	ProvisioningRequestPodAnnotationKey = "autoscaling.x-k8s.io/consume-provisioning-request"' \
+      '	ProvisioningClassPodAnnotationKey   = "autoscaling.x-k8s.io/provisioning-class-name"' ')' \
+      > provisioningrequest/autoscaling.x-k8s.io/v1/zz_llmserve_keys.go)
+}
+
+build_cluster_autoscaler() {
+  # cluster-autoscaler's own go.mod replaces its k8s.io/autoscaler/cluster-autoscaler/apis
+  # module with ./apis, which a dependency's replace cannot do; the one version of that module
+  # the proxy serves (the one its go.mod names, d52e4b9665d7) still has ProvisioningRequest
+  # at v1beta1 where this commit imports v1. The API graduated unchanged, so build a scratch
+  # copy of the module with v1beta1 renamed to v1 and point the build at it, like
+  # build_pulumi_kubernetes does with its schema files. The lab never enables
+  # provisioning requests; this only has to compile.
+  local apis work
+  export GONOSUMDB="$GONOSUMDB,k8s.io/autoscaler"
+  apis=$(cd "$here/cluster-autoscaler" && go mod download -json "k8s.io/autoscaler/cluster-autoscaler/apis@$CA_APIS_VERSION" |
+    sed -n 's/.*"Dir": "\(.*\)",/\1/p')
+  work="$1/src"
+  rm -rf "$work" && mkdir -p "$work"
+  cp "$here/cluster-autoscaler/go.mod" "$here/cluster-autoscaler/go.sum" "$here/cluster-autoscaler/tools.go" "$work/"
+  cp -r "$apis" "$work/apis" && chmod -R u+w "$work/apis"
+  ca_apis_v1 "$work/apis"
+  # -tags kwok links only cloudprovider/builder/builder_kwok.go: the kwok cloud provider,
+  # which runs outside the cluster against the lab's kubeconfig, and none of the clouds' SDKs.
+  (cd "$work" && go mod edit -replace k8s.io/autoscaler/cluster-autoscaler/apis=./apis &&
+    go build -trimpath -tags kwok \
+      -ldflags "-s -w" -o "$1/bin/cluster-autoscaler" k8s.io/autoscaler/cluster-autoscaler)
+  rm -rf "$work"
+}
+
 tools=("$@")
-[ ${#tools[@]} -gt 0 ] || tools=(etcd kube pulumi pulumi-kubernetes kwok)
+[ ${#tools[@]} -gt 0 ] || tools=(etcd kube pulumi pulumi-kubernetes kwok cluster-autoscaler)
 for t in "${tools[@]}"; do
   case $t in
     etcd) done_or_build "$cache/etcd-$ETCD_VERSION" etcd build_etcd ;;
@@ -101,6 +147,7 @@ for t in "${tools[@]}"; do
     pulumi) done_or_build "$cache/pulumi-$PULUMI_VERSION" pulumi build_pulumi ;;
     pulumi-kubernetes) done_or_build "$cache/pulumi-kubernetes-v$PULUMI_K8S_VERSION" pulumi-kubernetes build_pulumi_kubernetes ;;
     kwok) done_or_build "$cache/kwok-$KWOK_VERSION" kwok build_kwok ;;
-    *) echo "tools/build.sh: unknown tool $t (want etcd, kube, pulumi, pulumi-kubernetes, kwok)" >&2; exit 2 ;;
+    cluster-autoscaler) done_or_build "$cache/cluster-autoscaler-$CA_DIR_VERSION" cluster-autoscaler build_cluster_autoscaler ;;
+    *) echo "tools/build.sh: unknown tool $t (want etcd, kube, pulumi, pulumi-kubernetes, kwok, cluster-autoscaler)" >&2; exit 2 ;;
   esac
 done
