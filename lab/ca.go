@@ -21,10 +21,10 @@ import (
 // cluster-autoscaler/FAQ.md, "What are the parameters to CA?"), which GKE's "balanced"
 // autoscaling profile keeps; each is a flag of the lab command and is divided by the speed.
 const (
-	DefaultCAScanInterval          = 10 * time.Second
-	DefaultCAScaleDownUnneededTime = 10 * time.Minute
+	DefaultCAScanInterval           = 10 * time.Second
+	DefaultCAScaleDownUnneededTime  = 10 * time.Minute
 	DefaultCAScaleDownDelayAfterAdd = 10 * time.Minute
-	DefaultCAMaxNodeProvisionTime  = 15 * time.Minute
+	DefaultCAMaxNodeProvisionTime   = 15 * time.Minute
 )
 
 // DefaultNodeProvisioning is how long a new TPU v6e node takes from the cluster-autoscaler's

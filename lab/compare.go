@@ -93,7 +93,7 @@ type Summary struct {
 	// Requests arrived; Served got a first token; TimedOut gave up waiting for a slot;
 	// Queued were still waiting at the end.
 	Requests, Served, TimedOut, Queued int
-	TTFTp50, TTFTp95, TTFTp99        time.Duration
+	TTFTp50, TTFTp95, TTFTp99          time.Duration
 	// SLOAttainment is the share of all requests served with TTFT <= SLO (timed-out and
 	// still-queued requests count as misses).
 	SLOAttainment float64

@@ -646,7 +646,9 @@ type needMeter struct {
 	reqs   []Request
 }
 
-func newNeedMeter(m ServerModel, window time.Duration) *needMeter { return &needMeter{m: m, window: window} }
+func newNeedMeter(m ServerModel, window time.Duration) *needMeter {
+	return &needMeter{m: m, window: window}
+}
 
 func (n *needMeter) add(rs []Request, now time.Duration) {
 	n.reqs = append(n.reqs, rs...)
@@ -657,7 +659,9 @@ func (n *needMeter) add(rs []Request, now time.Duration) {
 	n.reqs = n.reqs[i:]
 }
 
-func (n *needMeter) span(now time.Duration) float64 { return min(n.window, max(now, time.Second)).Seconds() }
+func (n *needMeter) span(now time.Duration) float64 {
+	return min(n.window, max(now, time.Second)).Seconds()
+}
 
 // rate is the requests per second that arrived over the window.
 func (n *needMeter) rate(now time.Duration) float64 { return float64(len(n.reqs)) / n.span(now) }
