@@ -269,6 +269,15 @@ func stageConfig(dir string, provisioning time.Duration) ([]byte, error) {
 	}
 	sel["matchExpressions"] = keep
 	addSelector(ready, annotation(AnnotationLoaded, "In", "true"))
+	// pod-start has set the pod's IPs and start time, which are immutable: pod-ready only
+	// turns it Ready.
+	rnext := spec["next"].(map[string]any)
+	rt, _ := rnext["statusTemplate"].(string)
+	cut := strings.Index(rt, "{{ $hostIPs")
+	if cut < 0 {
+		return nil, fmt.Errorf("kwok stage pod-ready: its status template changed; cannot derive the loaded stage")
+	}
+	rnext["statusTemplate"] = rt[:cut] + "phase: Running\n"
 	stages = append(stages, start, ready)
 	for _, f := range []string{"pod/fast/pod-complete.yaml", "pod/fast/pod-delete.yaml"} {
 		st, err := read(f)
