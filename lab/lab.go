@@ -560,6 +560,18 @@ func (l *Lab) observe(ctx context.Context, arrivals []Request, ph Phase, origin 
 	if err != nil {
 		return Row{}, fmt.Errorf("lab: pods: %w", err)
 	}
+	nodes, err := l.Kube.CoreV1().Nodes().List(ctx, metav1.ListOptions{})
+	if err != nil {
+		return Row{}, fmt.Errorf("lab: nodes: %w", err)
+	}
+	nodesReady := 0
+	readyNode := map[string]bool{}
+	for i := range nodes.Items {
+		if nodeReady(&nodes.Items[i]) {
+			nodesReady++
+			readyNode[nodes.Items[i].Name] = true
+		}
+	}
 	var ready []string
 	pending, loading := 0, 0
 	for i := range pods.Items {
@@ -574,6 +586,10 @@ func (l *Lab) observe(ctx context.Context, arrivals []Request, ph Phase, origin 
 			}
 			l.XLA.Served(now)
 		case p.Spec.NodeName == "":
+			pending++
+		case p.Status.Phase == corev1.PodRunning && !readyNode[p.Spec.NodeName]:
+			// Bound to a node still provisioning (kwok's nodes register without the
+			// kubelet's not-ready taint): its cold start begins once the node is Ready.
 			pending++
 		case p.Status.Phase == corev1.PodRunning:
 			loading++
@@ -592,16 +608,6 @@ func (l *Lab) observe(ctx context.Context, arrivals []Request, ph Phase, origin 
 				}
 				life.Patched = true
 			}
-		}
-	}
-	nodes, err := l.Kube.CoreV1().Nodes().List(ctx, metav1.ListOptions{})
-	if err != nil {
-		return Row{}, fmt.Errorf("lab: nodes: %w", err)
-	}
-	nodesReady := 0
-	for i := range nodes.Items {
-		if nodeReady(&nodes.Items[i]) {
-			nodesReady++
 		}
 	}
 	st := l.Sim.Step(now-l.simNow(), arrivals, ready)

@@ -35,7 +35,7 @@ type Row struct {
 	Spec              int // Deployment spec.replicas: what the HPA has set
 	Ready             int // replicas serving
 	Pods              int // pods of the Deployment
-	Unschedulable     int // pods the scheduler could not place (no node with room yet)
+	Unschedulable     int // pods not yet on a Ready node: unschedulable, or bound to one still provisioning
 	Loading           int // pods on a node, in their cold start
 	Nodes, NodesReady int // TPU nodes, and those Ready
 	ScalingActive     string
