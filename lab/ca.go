@@ -25,6 +25,9 @@ const (
 	DefaultCAScaleDownUnneededTime  = 10 * time.Minute
 	DefaultCAScaleDownDelayAfterAdd = 10 * time.Minute
 	DefaultCAMaxNodeProvisionTime   = 15 * time.Minute
+	// DefaultCAUnremovableRecheck is --unremovable-node-recheck-timeout: a node found
+	// unremovable (its replica's PodDisruptionBudget) is not looked at again for 5 min.
+	DefaultCAUnremovableRecheck = 5 * time.Minute
 )
 
 // DefaultNodeProvisioning is how long a new TPU v6e node takes from the cluster-autoscaler's
@@ -37,11 +40,13 @@ const DefaultNodeProvisioning = 5 * time.Minute
 // CA is the timing of the lab's cluster-autoscaler, in world time.
 type CA struct {
 	ScanInterval, ScaleDownUnneededTime, ScaleDownDelayAfterAdd, MaxNodeProvisionTime time.Duration
+	UnremovableRecheck                                                                time.Duration
 }
 
 // DefaultCA is the upstream timing.
 var DefaultCA = CA{ScanInterval: DefaultCAScanInterval, ScaleDownUnneededTime: DefaultCAScaleDownUnneededTime,
-	ScaleDownDelayAfterAdd: DefaultCAScaleDownDelayAfterAdd, MaxNodeProvisionTime: DefaultCAMaxNodeProvisionTime}
+	ScaleDownDelayAfterAdd: DefaultCAScaleDownDelayAfterAdd, MaxNodeProvisionTime: DefaultCAMaxNodeProvisionTime,
+	UnremovableRecheck: DefaultCAUnremovableRecheck}
 
 // Annotations the lab's nodes and pods carry.
 const (
@@ -131,6 +136,7 @@ func startCA(ctx context.Context, kube kubernetes.Interface, bin, kubeconfig, di
 		"--scale-down-delay-after-add="+scaled(t.ScaleDownDelayAfterAdd),
 		"--scale-down-delay-after-delete="+scaled(t.ScanInterval),
 		"--max-node-provision-time="+scaled(t.MaxNodeProvisionTime),
+		"--unremovable-node-recheck-timeout="+scaled(t.UnremovableRecheck),
 		// GKE sets this false: an emptyDir (the XLA cache volume) does not pin a node.
 		"--skip-nodes-with-local-storage=false",
 		"--address=127.0.0.1:0", "--logtostderr=true", "--v=2")

@@ -149,7 +149,7 @@ func (c *Config) applyProfileDefaults() {
 // recommendations, and then by one pod a minute. The 10 minutes cover what bringing a
 // replica back costs on TPU v6e (a new node, ~5 min, plus a warm cold start, ~3.5 min;
 // lab/coldstart.go): with seed 001's 30 s window the queue-driven HPA removed the replicas
-// that kept the queue at 0 while the load lasted (issue 10, measured in the lab). Each rule
+// that kept the queue at 0 while the load lasted (measured in issue 10). Each rule
 // is replaced whole when the user sets its policies; seed 001's scale-down is
 // {stabilizationWindowSeconds: 30, policies: [{type: Percent, value: 100, periodSeconds: 15}]}.
 func applyBehaviorDefaults(b *BehaviorSpec) {

@@ -187,7 +187,7 @@ func TestLabPlateauHoldsReplicas(t *testing.T) {
 func TestLabClusterAutoscalerAddsAndRemovesNodes(t *testing.T) {
 	cfg := labConfig(t)
 	cfg.Speed = 10
-	cfg.CA.ScaleDownUnneededTime, cfg.CA.ScaleDownDelayAfterAdd = 3*time.Minute, 3*time.Minute
+	cfg.CA.ScaleDownUnneededTime, cfg.CA.ScaleDownDelayAfterAdd, cfg.CA.UnremovableRecheck = 3*time.Minute, 3*time.Minute, time.Minute
 	cfg.Overrides = map[string]any{"autoscaling": map[string]any{"behavior": map[string]any{"scaleDown": map[string]any{
 		"stabilizationWindowSeconds": 120, "policies": []any{map[string]any{"type": "Pods", "value": 1, "periodSeconds": 60}}}}}}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)

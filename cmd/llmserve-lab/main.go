@@ -85,7 +85,7 @@ func run() error {
 	cfg.Lengths = lab.Lengths{InputMean: *inTok, OutputMean: *outTok, Sigma: *sigma, Max: lab.DefaultLengths.Max}
 	cfg.ClientTimeout, cfg.NodeProvisioning, cfg.Nodes, cfg.FreshStack, cfg.Seed, cfg.Speed = *timeout, *provisioning, *nodes, *fresh, *seed, *speed
 	cfg.CA = lab.CA{ScanInterval: *caScan, ScaleDownUnneededTime: *caUnneeded, ScaleDownDelayAfterAdd: *caAfterAdd,
-		MaxNodeProvisionTime: lab.DefaultCAMaxNodeProvisionTime}
+		MaxNodeProvisionTime: lab.DefaultCAMaxNodeProvisionTime, UnremovableRecheck: lab.DefaultCAUnremovableRecheck}
 	cfg.ColdStart = lab.ColdStart{ImageGB: *imageGB, PullGBps: *pullGBps, WeightsGB: *weightsGB, FUSEGBps: *fuseGBps,
 		EngineStart: *engine, XLACold: *xlaCold, XLAWarm: *xlaWarm}
 	if *verbose {
