@@ -10,6 +10,7 @@ export LLMSERVE_ETCD_BIN       ?= $(LLMSERVE_TOOLS)/etcd-v3.5.21/bin
 export LLMSERVE_PULUMI_BIN     ?= $(LLMSERVE_TOOLS)/pulumi-v3.259.0/bin
 export LLMSERVE_PULUMI_K8S_BIN ?= $(LLMSERVE_TOOLS)/pulumi-kubernetes-v4.25.0/bin
 export LLMSERVE_KWOK_BIN       ?= $(LLMSERVE_TOOLS)/kwok-v0.8.0/bin
+export LLMSERVE_CA_BIN         ?= $(LLMSERVE_TOOLS)/cluster-autoscaler-v1.33.1-1959f5f/bin
 export LLMSERVE_CRDS           ?= $(LLMSERVE_TOOLS)/crds
 LLMSERVE_LINT_BIN              ?= $(LLMSERVE_TOOLS)/lint-staticcheck-v0.8.2/bin
 
@@ -27,7 +28,7 @@ vet:
 	go vet -tags integration ./...
 
 ## tools: build the pinned kube-apiserver, etcd, Pulumi CLI, Kubernetes provider, kwok and
-## linters (cached; two at a time)
+## cluster-autoscaler and linters (cached; two at a time)
 tools:
 	tools/build.sh
 
@@ -74,11 +75,19 @@ bench: tools crds
 clean-tools:
 	rm -rf $(LLMSERVE_TOOLS)
 
-## demo: the local autoscaling lab: builds missing tools, runs the short scenario on a kwok
-## cluster with fake TPU v6e nodes and the real HPA, writes timeline.csv/.png under
-## $LLMSERVE_LAB_DIR (default ~/.cache/llmserve/lab), and stops everything when it ends
+## demo: the local autoscaling lab: builds missing tools, runs the plateau scenario at 10x
+## speed on a kwok cluster with fake TPU v6e nodes added and removed by the real
+## cluster-autoscaler and the real HPA, writes timeline.csv/.png under $LLMSERVE_LAB_DIR
+## (default ~/.cache/llmserve/lab), and stops everything when it ends (about 6 minutes)
 demo: tools crds
-	go run ./cmd/llmserve-lab -scenario short
+	go run ./cmd/llmserve-lab -scenario plateau -speed 10
+
+## bench-lab: the four HPA policies on the plateau, diurnal, trace and bursts scenarios at 10x
+## speed, one after the other (about 100 minutes); prints one table per scenario and writes
+## compare.md and the plots under $LLMSERVE_LAB_DIR. Not part of `make test`.
+.PHONY: bench-lab
+bench-lab: tools crds
+	go run ./cmd/llmserve-lab -compare -scenario plateau,diurnal,trace,bursts -speed 10
 
 ## demo-down: stop a lab left running (a killed `make demo`): its process and its cluster
 .PHONY: demo-down

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net"
+	"slices"
 	"sync/atomic"
 	"time"
 
@@ -205,7 +206,7 @@ func (a *Adapter) GetExternalMetric(ctx context.Context, namespace string, _ lab
 		return nil, apierrors.NewServiceUnavailable("lab adapter: not answering")
 	}
 	gr := schema.GroupResource{Group: "external.metrics.k8s.io"}
-	if !contains(a.extNames, info.Metric) {
+	if !slices.Contains(a.extNames, info.Metric) {
 		return nil, provider.NewMetricNotFoundError(gr, info.Metric)
 	}
 	v, ok := a.values.ExternalMetric(info.Metric)
@@ -230,7 +231,7 @@ func (a *Adapter) check(info provider.CustomMetricInfo) error {
 	if !a.answering.Load() {
 		return apierrors.NewServiceUnavailable("lab adapter: not answering")
 	}
-	if info.GroupResource.Resource != "pods" || !contains(a.podNames, info.Metric) {
+	if info.GroupResource.Resource != "pods" || !slices.Contains(a.podNames, info.Metric) {
 		return provider.NewMetricNotFoundError(info.GroupResource, info.Metric)
 	}
 	return nil
@@ -248,15 +249,6 @@ func podValue(metric, namespace, pod string, v float64) custom_metrics.MetricVal
 // quantity keeps three decimals: fractions such as a 0.35 KV-cache usage must survive.
 func quantity(v float64) resource.Quantity {
 	return *resource.NewMilliQuantity(int64(v*1000+0.5), resource.DecimalSI)
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
 
 var _ provider.MetricsProvider = (*Adapter)(nil)

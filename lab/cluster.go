@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -37,11 +38,11 @@ type ClusterConfig struct {
 	StagesDir string
 	// HPASyncPeriod is kube-controller-manager's --horizontal-pod-autoscaler-sync-period.
 	HPASyncPeriod time.Duration
-	// ModelLoadDelay is how long a scheduled pod stays unready: the time a real replica
-	// spends loading weights and compiling before its readiness probe passes. kwok's
-	// pod-ready stage waits this long.
-	ModelLoadDelay time.Duration
-	Log            io.Writer // kwokctl's output; nil drops it
+	// NodeProvisioning is how long a node the cluster-autoscaler adds stays NotReady, in
+	// wall time: kwok's node-initialize stage waits this long for nodes without
+	// AnnotationPreprovisioned.
+	NodeProvisioning time.Duration
+	Log              io.Writer // kwokctl's output; nil drops it
 }
 
 // Cluster is a running kwokctl cluster.
@@ -85,7 +86,7 @@ func StartCluster(ctx context.Context, cfg ClusterConfig) (*Cluster, error) {
 	// A cluster left by a killed run would hold the name: delete it first.
 	_ = c.Stop(context.WithoutCancel(ctx))
 
-	stages, err := stageConfig(cfg.StagesDir, cfg.ModelLoadDelay)
+	stages, err := stageConfig(cfg.StagesDir, cfg.NodeProvisioning)
 	if err != nil {
 		return nil, fmt.Errorf("lab cluster: %w", err)
 	}
@@ -179,36 +180,126 @@ func (c *Cluster) kwokctl(ctx context.Context, args ...string) error {
 	return nil
 }
 
-// stageConfig builds kwok's stages: node initialize + heartbeat with lease, and the fast pod
-// stages with pod-ready delayed by the model-load delay. Passing stages replaces kwokctl's
-// defaults, so all of them are listed.
-func stageConfig(dir string, loadDelay time.Duration) ([]byte, error) {
-	files := []string{"node/fast/node-initialize.yaml", "node/heartbeat-with-lease/node-heartbeat-with-lease.yaml",
-		"pod/fast/pod-ready.yaml", "pod/fast/pod-complete.yaml", "pod/fast/pod-delete.yaml"}
-	var docs [][]byte
-	for _, f := range files {
+// stageConfig builds kwok's stages. Passing stages replaces kwokctl's defaults, so all of
+// them are listed:
+//   - node-initialize, split in two: the pool's first nodes (AnnotationPreprovisioned) are
+//     Ready at once, the ones the cluster-autoscaler adds after the provisioning delay;
+//   - node heartbeat with leases;
+//   - pod-start (new): a scheduled pod runs but is not Ready, as a replica loading its
+//     image, weights and XLA programs is, until the lab sets AnnotationLoaded;
+//   - pod-ready, only for pods with AnnotationLoaded;
+//   - pod-complete and pod-delete as they are.
+func stageConfig(dir string, provisioning time.Duration) ([]byte, error) {
+	read := func(f string) (map[string]any, error) {
 		b, err := os.ReadFile(filepath.Join(dir, f))
 		if err != nil {
 			return nil, fmt.Errorf("kwok stages (run `make tools`): %w", err)
 		}
-		if strings.HasSuffix(f, "pod-ready.yaml") && loadDelay > 0 {
-			var st map[string]any
-			if err := yaml.Unmarshal(b, &st); err != nil {
-				return nil, fmt.Errorf("kwok stage %s: %w", f, err)
-			}
-			spec, ok := st["spec"].(map[string]any)
-			if !ok {
-				return nil, fmt.Errorf("kwok stage %s: no spec", f)
-			}
-			spec["delay"] = map[string]any{"durationMilliseconds": loadDelay.Milliseconds()}
-			if b, err = yaml.Marshal(st); err != nil {
-				return nil, err
-			}
+		var st map[string]any
+		if err := yaml.Unmarshal(b, &st); err != nil {
+			return nil, fmt.Errorf("kwok stage %s: %w", f, err)
+		}
+		if _, ok := st["spec"].(map[string]any); !ok {
+			return nil, fmt.Errorf("kwok stage %s: no spec", f)
+		}
+		return st, nil
+	}
+	annotation := func(key, op string, values ...string) map[string]any {
+		e := map[string]any{"key": `.metadata.annotations["` + key + `"]`, "operator": op}
+		if len(values) > 0 {
+			e["values"] = values
+		}
+		return e
+	}
+	addSelector := func(st map[string]any, exprs ...map[string]any) {
+		spec := st["spec"].(map[string]any)
+		sel, _ := spec["selector"].(map[string]any)
+		if sel == nil {
+			sel = map[string]any{}
+			spec["selector"] = sel
+		}
+		list, _ := sel["matchExpressions"].([]any)
+		for _, e := range exprs {
+			list = append(list, e)
+		}
+		sel["matchExpressions"] = list
+	}
+	var stages []map[string]any
+
+	nodeNow, err := read("node/fast/node-initialize.yaml")
+	if err != nil {
+		return nil, err
+	}
+	nodeLater, _ := read("node/fast/node-initialize.yaml")
+	nodeNow["metadata"] = map[string]any{"name": "node-initialize-preprovisioned"}
+	addSelector(nodeNow, annotation(AnnotationPreprovisioned, "Exists"))
+	addSelector(nodeLater, annotation(AnnotationPreprovisioned, "DoesNotExist"))
+	if provisioning > 0 {
+		nodeLater["spec"].(map[string]any)["delay"] = map[string]any{"durationMilliseconds": provisioning.Milliseconds()}
+	}
+	heartbeat, err := read("node/heartbeat-with-lease/node-heartbeat-with-lease.yaml")
+	if err != nil {
+		return nil, err
+	}
+	stages = append(stages, nodeNow, nodeLater, heartbeat)
+
+	ready, err := read("pod/fast/pod-ready.yaml")
+	if err != nil {
+		return nil, err
+	}
+	start, _ := read("pod/fast/pod-ready.yaml")
+	start["metadata"] = map[string]any{"name": "pod-start"}
+	addSelector(start, annotation(AnnotationLoaded, "DoesNotExist"))
+	next := start["spec"].(map[string]any)["next"].(map[string]any)
+	tmpl, _ := next["statusTemplate"].(string)
+	notReady := notReadyCondition.ReplaceAllString(tmpl, "${1}\"False\"${2}")
+	notReady = strings.Replace(notReady, "ready: true", "ready: false", 1)
+	if notReady == tmpl || !strings.Contains(notReady, "ready: false") {
+		return nil, fmt.Errorf("kwok stage pod-ready: its status template changed; cannot derive pod-start")
+	}
+	next["statusTemplate"] = notReady
+	// pod-ready no longer needs the Pending phase: pod-start has made the pod Running.
+	spec := ready["spec"].(map[string]any)
+	sel := spec["selector"].(map[string]any)
+	var keep []any
+	for _, e := range sel["matchExpressions"].([]any) {
+		if m, _ := e.(map[string]any); m["key"] != ".status.phase" {
+			keep = append(keep, e)
+		}
+	}
+	sel["matchExpressions"] = keep
+	addSelector(ready, annotation(AnnotationLoaded, "In", "true"))
+	// pod-start has set the pod's IPs and start time, which are immutable: pod-ready only
+	// turns it Ready.
+	rnext := spec["next"].(map[string]any)
+	rt, _ := rnext["statusTemplate"].(string)
+	cut := strings.Index(rt, "{{ $hostIPs")
+	if cut < 0 {
+		return nil, fmt.Errorf("kwok stage pod-ready: its status template changed; cannot derive the loaded stage")
+	}
+	rnext["statusTemplate"] = rt[:cut] + "phase: Running\n"
+	stages = append(stages, start, ready)
+	for _, f := range []string{"pod/fast/pod-complete.yaml", "pod/fast/pod-delete.yaml"} {
+		st, err := read(f)
+		if err != nil {
+			return nil, err
+		}
+		stages = append(stages, st)
+	}
+	var docs [][]byte
+	for _, st := range stages {
+		b, err := yaml.Marshal(st)
+		if err != nil {
+			return nil, err
 		}
 		docs = append(docs, b)
 	}
 	return bytes.Join(docs, []byte("\n---\n")), nil
 }
+
+// notReadyCondition matches the Ready and ContainersReady conditions of kwok's pod-ready
+// status template, to turn them False.
+var notReadyCondition = regexp.MustCompile(`(status: )"True"(\s*\n\s*type: (?:Ready|ContainersReady)\b)`)
 
 // orderExtraArgs puts the first arg of every component first. kwokctl v0.8.0 files a
 // component's later args under the index of its first arg in the whole list, not in its

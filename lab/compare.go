@@ -3,6 +3,8 @@ package lab
 import (
 	"fmt"
 	"io"
+	"math"
+	"sort"
 	"time"
 )
 
@@ -25,66 +27,165 @@ var k8sDefaultBehavior = map[string]any{
 		map[string]any{"type": "Percent", "value": 100, "periodSeconds": 15}}},
 }
 
-// SeedVariants are llmserve's defaults and the seeds' HPAs on the same profile: seed 003
-// scales on num_requests_waiting with target 10, no behavior block and a 15 s scrape; seed
-// 001 on num_requests_running with target 4 and its behavior block (which llmserve's
-// defaults took over).
-var SeedVariants = []Variant{
+// seed001Behavior is seed 001's HPA behavior block: scale up at once by 4 pods or 100% per
+// 15 s, scale down after a 30 s window by 100% per 15 s.
+var seed001Behavior = map[string]any{
+	"scaleUp": map[string]any{"stabilizationWindowSeconds": 0, "selectPolicy": "Max", "policies": []any{
+		map[string]any{"type": "Pods", "value": 4, "periodSeconds": 15},
+		map[string]any{"type": "Percent", "value": 100, "periodSeconds": 15}}},
+	"scaleDown": map[string]any{"stabilizationWindowSeconds": 30, "selectPolicy": "Max", "policies": []any{
+		map[string]any{"type": "Percent", "value": 100, "periodSeconds": 15}}},
+}
+
+// Variants are the policies -compare runs on the same scenario and seed:
+//   - llmserve: the profile's defaults, as shipped;
+//   - seed003: seed 003's HPA, vllm:num_requests_waiting target 10, no behavior block
+//     (Kubernetes' defaults), a 15 s scrape;
+//   - seed001: seed 001's HPA, vllm:num_requests_running target 4 with its behavior block;
+//   - llm-d: a saturation policy in the style of llm-d's analyzer as an HPA multi-metric:
+//     KV-cache usage 0.80 and queue 5 (its kvCacheThreshold and queueLengthThreshold), with
+//     Kubernetes' default behavior. The analyzer's spare-capacity triggers and its hold on
+//     scale-up while replicas are pending have no HPA equivalent.
+var Variants = []Variant{
 	{Name: "llmserve"},
 	{Name: "seed003", ScrapeInterval: "15s", Overrides: map[string]any{"autoscaling": map[string]any{
 		"metrics":  []any{map[string]any{"metric": "vllm:num_requests_waiting", "target": 10}},
 		"behavior": k8sDefaultBehavior}}},
 	{Name: "seed001", Overrides: map[string]any{"autoscaling": map[string]any{
-		"metrics": []any{map[string]any{"metric": "vllm:num_requests_running", "target": 4}}}}},
+		"metrics":  []any{map[string]any{"metric": "vllm:num_requests_running", "target": 4}},
+		"behavior": seed001Behavior}}},
+	{Name: "llm-d", Overrides: map[string]any{"autoscaling": map[string]any{
+		"metrics": []any{map[string]any{"metric": "vllm:kv_cache_usage_perc", "target": 0.8},
+			map[string]any{"metric": "vllm:num_requests_waiting", "target": 5}},
+		"behavior": k8sDefaultBehavior}}},
 }
 
-// Summary is one variant's result on a scenario, timed from the start of its "step" phase.
-type Summary struct {
-	Variant string
-	// Raised is when the HPA first set more replicas, Ready when as many replicas as the
-	// model predicts for the step were serving; -1 if never.
-	Raised, Ready  time.Duration
-	PeakQueue      float64
-	ReplicaMinutes float64 // pods held (each holds a TPU slice), integrated over the run
-}
-
-// Summarize computes a variant's summary from its rows.
-func Summarize(name string, rows []Row, sc Scenario, predicted int) Summary {
-	s := Summary{Variant: name, Raised: -1, Ready: -1}
-	step, _ := sc.Start("step")
-	base := -1
-	for i, r := range rows {
-		if i > 0 {
-			s.ReplicaMinutes += float64(r.Pods) * (r.T - rows[i-1].T).Minutes()
-		}
-		s.PeakQueue = max(s.PeakQueue, r.Waiting)
-		if r.T < step {
-			continue
-		}
-		if base < 0 {
-			base = r.Spec
-		}
-		if s.Raised < 0 && r.Spec > base {
-			s.Raised = r.T - step
-		}
-		if s.Ready < 0 && r.Ready >= predicted {
-			s.Ready = r.T - step
+// LookupVariant returns a named variant.
+func LookupVariant(name string) (Variant, bool) {
+	for _, v := range Variants {
+		if v.Name == name {
+			return v, true
 		}
 	}
+	return Variant{}, false
+}
+
+// Pricing turns node-minutes into dollars.
+type Pricing struct {
+	// ChipHourUSD is the price of one TPU chip-hour.
+	ChipHourUSD  float64
+	ChipsPerNode int
+}
+
+// DefaultChipHourUSD is Cloud TPU v6e's on-demand price per chip-hour in us-east1 and
+// us-east5, $2.70 (cloud.google.com/tpu/pricing, 2025). A flag: committed-use and spot
+// prices are lower.
+const DefaultChipHourUSD = 2.70
+
+// DefaultTTFTSLO is the time-to-first-token objective SLO attainment counts against: 2 s,
+// MLPerf Inference v5.1's server-scenario TTFT limit for Llama 3.1 8B (MLCommons inference
+// rules). A flag.
+const DefaultTTFTSLO = 2 * time.Second
+
+// Summary is one run of one policy, in what the endpoint's users feel and what it costs.
+type Summary struct {
+	Variant string
+	// Requests arrived; Served got a first token; TimedOut gave up waiting for a slot;
+	// Queued were still waiting at the end.
+	Requests, Served, TimedOut, Queued int
+	TTFTp50, TTFTp95, TTFTp99          time.Duration
+	// SLOAttainment is the share of all requests served with TTFT <= SLO (timed-out and
+	// still-queued requests count as misses).
+	SLOAttainment float64
+	SLO           time.Duration
+	// ReplicaMinutes are pods held (each holds a TPU slice), NodeMinutes TPU nodes up,
+	// Cost the node-minutes' chip-hours at the price.
+	ReplicaMinutes, NodeMinutes, CostUSD float64
+	// ScaleUps and ScaleDowns count changes of the Deployment's replicas; EarlyDowns are the
+	// scale-downs to fewer replicas than the arriving load needed at that moment.
+	ScaleUps, ScaleDowns, EarlyDowns int
+	// ShortSeconds are the seconds with fewer ready replicas than the load needed, after
+	// having had them.
+	ShortSeconds float64
+	PeakQueue    float64
+}
+
+// Summarize computes a policy's summary from its rows and request outcomes.
+func Summarize(name string, rows []Row, outcomes []Outcome, queued int, slo time.Duration, pr Pricing) Summary {
+	s := Summary{Variant: name, SLO: slo, Queued: queued}
+	var ttfts []time.Duration
+	met := 0
+	for _, o := range outcomes {
+		if o.TimedOut {
+			s.TimedOut++
+			continue
+		}
+		s.Served++
+		ttfts = append(ttfts, o.TTFT)
+		if o.TTFT <= slo {
+			met++
+		}
+	}
+	s.Requests = s.Served + s.TimedOut + queued
+	if s.Requests > 0 {
+		s.SLOAttainment = float64(met) / float64(s.Requests)
+	}
+	sort.Slice(ttfts, func(i, j int) bool { return ttfts[i] < ttfts[j] })
+	s.TTFTp50, s.TTFTp95, s.TTFTp99 = quantile(ttfts, 0.50), quantile(ttfts, 0.95), quantile(ttfts, 0.99)
+	maxReady := 0
+	for i, r := range rows {
+		s.PeakQueue = math.Max(s.PeakQueue, r.Waiting)
+		if i == 0 {
+			maxReady = r.Ready
+			continue
+		}
+		prev := rows[i-1]
+		dt := (r.T - prev.T).Minutes()
+		s.ReplicaMinutes += float64(r.Pods) * dt
+		s.NodeMinutes += float64(r.Nodes) * dt
+		switch {
+		case r.Spec > prev.Spec:
+			s.ScaleUps++
+		case r.Spec < prev.Spec:
+			s.ScaleDowns++
+			if r.Spec < r.Need {
+				s.EarlyDowns++
+			}
+		}
+		if r.Ready < min(r.Need, maxReady) {
+			s.ShortSeconds += dt * 60
+		}
+		maxReady = max(maxReady, r.Ready)
+	}
+	s.CostUSD = s.NodeMinutes / 60 * float64(pr.ChipsPerNode) * pr.ChipHourUSD
 	return s
+}
+
+// quantile is the q-quantile of sorted durations (nearest rank), 0 for none.
+func quantile(sorted []time.Duration, q float64) time.Duration {
+	if len(sorted) == 0 {
+		return 0
+	}
+	i := int(math.Ceil(q*float64(len(sorted)))) - 1
+	return sorted[max(0, min(len(sorted)-1, i))]
 }
 
 // WriteTable writes the summaries as a Markdown table.
 func WriteTable(w io.Writer, sums []Summary) {
-	d := func(t time.Duration) string {
-		if t < 0 {
-			return "never"
-		}
-		return fmt.Sprintf("%.0f s", t.Seconds())
+	if len(sums) == 0 {
+		return
 	}
-	fmt.Fprintln(w, "| HPA | step → replicas raised | step → predicted replicas ready | peak queue | replica-minutes |")
-	fmt.Fprintln(w, "|---|---|---|---|---|")
+	fmt.Fprintf(w, "| policy | SLO attainment (TTFT <= %s) | p50 / p95 / p99 TTFT | timed out | replica-min | node-min | cost | scale ups / downs | downs below need | s short of need | peak queue |\n", sums[0].SLO)
+	fmt.Fprintln(w, "|---|---|---|---|---|---|---|---|---|---|---|")
+	d := func(t time.Duration) string {
+		if t >= 10*time.Second {
+			return fmt.Sprintf("%.0fs", t.Seconds())
+		}
+		return fmt.Sprintf("%.2fs", t.Seconds())
+	}
 	for _, s := range sums {
-		fmt.Fprintf(w, "| %s | %s | %s | %.0f | %.1f |\n", s.Variant, d(s.Raised), d(s.Ready), s.PeakQueue, s.ReplicaMinutes)
+		fmt.Fprintf(w, "| %s | %.1f%% of %d | %s / %s / %s | %d | %.1f | %.1f | $%.2f | %d / %d | %d | %.0f | %.0f |\n",
+			s.Variant, 100*s.SLOAttainment, s.Requests, d(s.TTFTp50), d(s.TTFTp95), d(s.TTFTp99), s.TimedOut+s.Queued,
+			s.ReplicaMinutes, s.NodeMinutes, s.CostUSD, s.ScaleUps, s.ScaleDowns, s.EarlyDowns, s.ShortSeconds, s.PeakQueue)
 	}
 }

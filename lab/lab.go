@@ -6,8 +6,8 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"math"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"time"
 
@@ -15,50 +15,86 @@ import (
 	"github.com/llmserve/llmserve/components"
 	"github.com/llmserve/llmserve/deploy"
 	"github.com/llmserve/llmserve/stacks"
+	"github.com/prometheus/common/model"
 	autoscalingv2 "k8s.io/api/autoscaling/v2"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/tools/clientcmd"
 	"k8s.io/klog/v2"
+	"sigs.k8s.io/controller-runtime/pkg/envtest"
 )
 
 // Config is one lab: where its state lives, the tools it runs, the stack it deploys and
-// the server model it simulates.
+// the server, cold-start and cluster models it simulates. Durations are the simulated
+// world's; Speed compresses them all onto the wall clock.
 type Config struct {
 	// WorkDir holds everything the lab writes: KWOK_WORKDIR (kwok/), the Pulumi state and
-	// work dirs, the adapter's certificate, and the run's timeline.csv and timeline.png.
+	// work dirs, the adapter's certificate, the autoscaler's log, and the run's CSV and PNG.
 	WorkDir string
 	Target  deploy.Target
 	// Overrides are llmserve:overrides for the stack (nil: the profile as it is), and
 	// ScrapeInterval llmserve:metrics.scrapeInterval ("": the default).
 	Overrides      map[string]any
 	ScrapeInterval string
-	// KubeBin, EtcdBin, KwokBin, PulumiBin, PulumiK8sBin and CRDs are the directories the
-	// Makefile exports as LLMSERVE_*_BIN and LLMSERVE_CRDS.
-	KubeBin, EtcdBin, KwokBin, PulumiBin, PulumiK8sBin, CRDs string
-	// Nodes is the number of fake TPU nodes; 0 mirrors the pool (llmserve:pool.maxNodes).
-	// Fewer than the pool stands for a TPU stockout: the pods beyond them stay Pending.
+	// KubeBin, EtcdBin, KwokBin, CABin, PulumiBin, PulumiK8sBin and CRDs are the directories
+	// the Makefile exports as LLMSERVE_*_BIN and LLMSERVE_CRDS.
+	KubeBin, EtcdBin, KwokBin, CABin, PulumiBin, PulumiK8sBin, CRDs string
+	// Nodes > 0 is a fixed pool of that many nodes and no cluster-autoscaler (a TPU
+	// stockout when below maxReplicas). 0 runs the cluster-autoscaler on the stack's pool,
+	// from llmserve:pool.minNodes up to maxNodes.
 	Nodes int
-	// ModelLoadDelay is how long a scheduled replica takes to become ready.
-	ModelLoadDelay time.Duration
-	// TokensPerSecond and OutputTokens complete the server model (ServerModel); its batch
-	// size is the profile's maxNumSeqs.
-	TokensPerSecond, OutputTokens float64
+	// NodeProvisioning is how long a node the cluster-autoscaler adds takes to be Ready.
+	NodeProvisioning time.Duration
+	CA               CA
+	// ColdStart of a replica; a zero value takes DefaultColdStart of the profile.
+	ColdStart ColdStart
+	// FreshStack starts the scenario right after the deployment: the first replicas compile
+	// cold and no XLA cache is published yet. Without it the stack has been serving for a
+	// while: minReplicas replicas are ready and the cache is published.
+	FreshStack bool
+	// TokensPerSecond, PrefillTokensPerSecond and KVBytesPerToken complete the server model
+	// (ServerModel); its batch size is the profile's maxNumSeqs. Zero takes the defaults.
+	TokensPerSecond, PrefillTokensPerSecond, KVBytesPerToken float64
+	Lengths                                                  Lengths
+	// ClientTimeout is how long a client waits for a slot before it gives up.
+	ClientTimeout time.Duration
 	// Ingestion is the metrics pipeline; a zero ScrapeInterval takes the stack's
 	// llmserve:metrics.scrapeInterval, zero delays Managed Prometheus's 3-7 s.
 	Ingestion Ingestion
-	Seed      uint64
-	Log       io.Writer // kwokctl and Pulumi progress; nil drops it
+	// Speed runs the world this many times faster than the wall clock: the HPA's sync period
+	// and behavior, the cluster-autoscaler's timing, node provisioning and cold starts are
+	// all divided by it. 1 is real time; API and scheduling latencies are not divided, so a
+	// high speed makes them weigh more.
+	Speed float64
+	Seed  uint64
+	Log   io.Writer // kwokctl and Pulumi progress; nil drops it
 }
 
 // Defaults for a lab run.
 const (
-	DefaultModelLoadDelay  = 20 * time.Second
-	DefaultTokensPerSecond = 2000.0 // one replica's decode throughput at a full batch
-	DefaultOutputTokens    = 200.0  // mean generated tokens per request
+	// DefaultTokensPerSecond: one v6e replica's decode throughput at a full batch (an
+	// assumption of the issue-8 lab, kept; a flag).
+	DefaultTokensPerSecond = 2000.0
+	// DefaultMFU is the share of the slice's peak bf16 FLOPs a prefill reaches: 40%, the
+	// order MaxText reports for v6e (an assumption; -prefill-tokens-per-second overrides the
+	// result). Prefill of one token costs 2 x parameters FLOPs.
+	DefaultMFU = 0.4
+	// TPUv6ePeakFLOPs is one v6e chip's bf16 peak: 918 TFLOPs (cloud.google.com/tpu/docs/v6e).
+	TPUv6ePeakFLOPs = 918e12
+	// DefaultKVBytesPerToken is Llama 3.1 8B's KV cache per token: 2 (K and V) x 32 layers x
+	// 8 KV heads x 128 head dim x 2 bytes (bf16) = 128 KiB (its config.json). Other profiles
+	// use it too unless -kv-bytes-per-token is set: a stand-in, not their architecture.
+	DefaultKVBytesPerToken = 131072.0
+	// DefaultMemoryUtilization is vLLM's --gpu-memory-utilization default, 0.9: the share of
+	// HBM vLLM takes for weights and KV cache.
+	DefaultMemoryUtilization = 0.9
+	// DefaultClientTimeout: the OpenAI Python client's default request timeout, 10 minutes
+	// (openai-python README, "Timeouts"). A request that waits longer for a slot is dropped.
+	DefaultClientTimeout = 10 * time.Minute
 )
 
 // ConfigFromEnv is the lab of `make demo`: the work dir from $LLMSERVE_LAB_DIR (default
@@ -74,12 +110,14 @@ func ConfigFromEnv() (Config, error) {
 		dir = filepath.Join(home, ".cache", "llmserve", "lab")
 	}
 	c := Config{WorkDir: dir, Target: deploy.Target{Env: "dev", Model: stacks.DefaultModel},
-		ModelLoadDelay: DefaultModelLoadDelay, TokensPerSecond: DefaultTokensPerSecond, OutputTokens: DefaultOutputTokens}
+		TokensPerSecond: DefaultTokensPerSecond, NodeProvisioning: DefaultNodeProvisioning, CA: DefaultCA,
+		Lengths: DefaultLengths, ClientTimeout: DefaultClientTimeout, Speed: 1}
 	var missing []error
 	for _, v := range []struct {
 		env string
 		dst *string
 	}{{"LLMSERVE_KUBE_BIN", &c.KubeBin}, {"LLMSERVE_ETCD_BIN", &c.EtcdBin}, {"LLMSERVE_KWOK_BIN", &c.KwokBin},
+		{"LLMSERVE_CA_BIN", &c.CABin},
 		{"LLMSERVE_PULUMI_BIN", &c.PulumiBin}, {"LLMSERVE_PULUMI_K8S_BIN", &c.PulumiK8sBin}, {"LLMSERVE_CRDS", &c.CRDs}} {
 		if *v.dst = os.Getenv(v.env); *v.dst == "" {
 			missing = append(missing, fmt.Errorf("%s is not set (run through `make demo`, which exports it)", v.env))
@@ -88,7 +126,8 @@ func ConfigFromEnv() (Config, error) {
 	return c, errors.Join(missing...)
 }
 
-// Lab is a running lab: cluster, fake nodes, adapter, sim and the deployed stack.
+// Lab is a running lab: cluster, nodes, cluster-autoscaler, adapter, sim and the deployed
+// stack.
 type Lab struct {
 	Config
 	Stack   *stacks.Config // the deployed stack's resolved config
@@ -102,20 +141,47 @@ type Lab struct {
 	Namespace, Name string
 	HPAMetrics      []string
 	Targets         []float64
-	Nodes           int
+	// MinNodes and MaxNodes bound the pool; ChipsPerNode is its slice's chips.
+	MinNodes, MaxNodes, ChipsPerNode int
+	XLA                              *XLACache
 
+	ca          *caProcess
 	stopAdapter context.CancelFunc
+	wallStart   time.Time
+	origin      time.Duration // world time the last Run began
+	pods        map[string]*PodLife
 }
 
-// Start brings the lab up: resolves the stack's config, starts the cluster with the
-// model-load delay, installs the CRDs, creates the fake TPU nodes, starts and registers the
-// adapter, and deploys the stack through deploy.Open. On error everything started is stopped.
+// PodLife is what the lab saw of one replica, in world time: when it was scheduled on a
+// ready node and began its cold start, how long that takes, whether its XLA cache was warm,
+// and when it became Ready (-1 before).
+type PodLife struct {
+	Started, ColdStart, ReadyAt time.Duration
+	Warm, Patched               bool
+}
+
+// Start brings the lab up: resolves the stack's config, starts the cluster, installs the
+// CRDs, creates the pool's first nodes and starts the cluster-autoscaler (or creates a fixed
+// pool), starts and registers the adapter, and deploys the stack through deploy.Open with
+// its HPA's timing divided by the speed. On error everything started is stopped.
 func Start(ctx context.Context, c Config) (_ *Lab, err error) {
 	if c.Log == nil {
 		c.Log = io.Discard
 	}
+	if c.Speed <= 0 {
+		c.Speed = 1
+	}
+	if c.TokensPerSecond == 0 {
+		c.TokensPerSecond = DefaultTokensPerSecond
+	}
+	if c.Lengths == (Lengths{}) {
+		c.Lengths = DefaultLengths
+	}
+	if c.CA == (CA{}) {
+		c.CA = DefaultCA
+	}
 	quietKlog(c.Log)
-	l := &Lab{Config: c}
+	l := &Lab{Config: c, pods: map[string]*PodLife{}}
 	defer func() {
 		if err != nil {
 			_ = l.Close()
@@ -134,6 +200,11 @@ func Start(ctx context.Context, c Config) (_ *Lab, err error) {
 	if p.Accelerator.Type != catalog.AcceleratorTPUv6e {
 		return nil, fmt.Errorf("lab: model %s runs on %s; the lab simulates TPU v6e pools only", c.Target.Model, p.Accelerator.Type)
 	}
+	slice, ok := catalog.LookupTPUSlice(p.Accelerator.Topology)
+	if !ok {
+		return nil, fmt.Errorf("lab: topology %q unknown", p.Accelerator.Topology)
+	}
+	l.ChipsPerNode = slice.Chips
 	l.Namespace, l.Name = l.Stack.Serving.Namespace, l.Stack.ObjectName()
 	simMetrics := map[string]string{}
 	for _, m := range p.Autoscaling.Metrics {
@@ -145,27 +216,40 @@ func Start(ctx context.Context, c Config) (_ *Lab, err error) {
 		l.HPAMetrics, l.Targets = append(l.HPAMetrics, name), append(l.Targets, m.Target)
 		simMetrics[name] = m.Metric
 	}
-	maxSeqs := p.Server.MaxNumSeqs
-	if p.Engine == catalog.EngineJetStream {
-		chips, _ := catalog.LookupTPUSlice(p.Accelerator.Topology)
-		maxSeqs = p.JetStream.PerDeviceBatchSize * chips.Chips
+	l.Model = ModelFor(*l.Stack, c)
+	size := stacks.Size(p)
+	if l.ColdStart == (ColdStart{}) {
+		l.ColdStart = DefaultColdStart(size.WeightsGB)
+	} else if l.ColdStart.WeightsGB == 0 {
+		l.ColdStart.WeightsGB = size.WeightsGB
 	}
-	l.Model = ServerModel{MaxNumSeqs: maxSeqs, TokensPerSecond: c.TokensPerSecond, OutputTokens: c.OutputTokens}
+	publish := time.Duration(0)
+	if d := p.Storage.XLACachePublishDelay; d != nil {
+		publish = time.Duration(*d) * time.Second
+	}
+	l.XLA = &XLACache{Mode: p.Storage.XLACache, PublishDelay: publish}
+	if !c.FreshStack {
+		l.XLA.Served(-publish) // published before the scenario starts
+	}
 	ing := c.Ingestion
 	if ing.ScrapeInterval == 0 {
-		if ing.ScrapeInterval, err = time.ParseDuration(l.Stack.Metrics.ScrapeInterval); err != nil {
+		// A Prometheus duration, as validation reads it (1d is one; time.ParseDuration says no).
+		d, err := model.ParseDuration(l.Stack.Metrics.ScrapeInterval)
+		if err != nil {
 			return nil, fmt.Errorf("lab: scrape interval %q: %w", l.Stack.Metrics.ScrapeInterval, err)
 		}
+		ing.ScrapeInterval = time.Duration(d)
 	}
 	if ing.MinDelay == 0 && ing.MaxDelay == 0 {
 		ing.MinDelay, ing.MaxDelay = 3*time.Second, 7*time.Second
 	}
-	if l.Sim, err = NewSim(l.Model, ing, simMetrics, c.Seed); err != nil {
+	if l.Sim, err = NewSim(l.Model, ing, simMetrics, c.ClientTimeout, c.Seed); err != nil {
 		return nil, err
 	}
 
 	l.Cluster, err = StartCluster(ctx, ClusterConfig{WorkDir: filepath.Join(c.WorkDir, "kwok"), KubeBin: c.KubeBin,
-		EtcdBin: c.EtcdBin, KwokBin: c.KwokBin, ModelLoadDelay: c.ModelLoadDelay, Log: c.Log})
+		EtcdBin: c.EtcdBin, KwokBin: c.KwokBin, HPASyncPeriod: wall(DefaultHPASyncPeriod, c.Speed),
+		NodeProvisioning: wall(c.NodeProvisioning, c.Speed), Log: c.Log})
 	if err != nil {
 		return nil, err
 	}
@@ -173,6 +257,7 @@ func Start(ctx context.Context, c Config) (_ *Lab, err error) {
 	if err != nil {
 		return nil, fmt.Errorf("lab: %w", err)
 	}
+	rc.QPS, rc.Burst = 100, 200 // the run loop polls several objects every world second
 	if l.Kube, err = kubernetes.NewForConfig(rc); err != nil {
 		return nil, fmt.Errorf("lab: %w", err)
 	}
@@ -180,43 +265,53 @@ func Start(ctx context.Context, c Config) (_ *Lab, err error) {
 	if err != nil {
 		return nil, fmt.Errorf("lab: %w", err)
 	}
-	if err := l.kubectl(ctx, "apply", "-f", c.CRDs); err != nil {
-		return nil, err
+	// envtest's installer applies every CRD in the directory and waits until each is
+	// established, which a bare apply does not.
+	if _, err := envtest.InstallCRDs(rc, envtest.CRDInstallOptions{Paths: []string{c.CRDs}, ErrorIfPathMissing: true}); err != nil {
+		return nil, fmt.Errorf("lab: CRDs from %s: %w", c.CRDs, err)
 	}
-	// A CRD just created may have no conditions yet, which kubectl wait reports as an error:
-	// retry, for at most 30 s.
-	for i := 0; ; i++ {
-		err := l.kubectl(ctx, "wait", "--for", "condition=established", "--timeout", "10s", "crd", "--all")
-		if err == nil {
-			break
-		}
-		if i == 30 {
+	// The adapter and the autoscaler get the kubeconfig with its certificates inlined:
+	// client-go caches TLS transports by certificate file path, so a second lab in one
+	// process (-compare) would otherwise reuse the first cluster's CA for the same path.
+	kubeconfig := filepath.Join(c.WorkDir, "lab-kubeconfig")
+	if err := os.WriteFile(kubeconfig, l.Cluster.KubeconfigData, 0o600); err != nil {
+		return nil, fmt.Errorf("lab: %w", err)
+	}
+	if c.Nodes > 0 {
+		l.MinNodes, l.MaxNodes = c.Nodes, c.Nodes
+		nodes, err := TPUNodes(p.Accelerator.Topology, c.Nodes)
+		if err != nil {
 			return nil, err
 		}
-		time.Sleep(time.Second)
-	}
-	l.Nodes = c.Nodes
-	if l.Nodes == 0 {
-		l.Nodes = *l.Stack.Pool.MaxNodes
-	}
-	nodes, err := TPUNodes(p.Accelerator.Topology, l.Nodes)
-	if err != nil {
-		return nil, err
-	}
-	if err := CreateNodes(ctx, l.Kube, nodes); err != nil {
-		return nil, err
+		for _, n := range nodes {
+			n.Annotations[AnnotationPreprovisioned] = "true"
+		}
+		if err := CreateNodes(ctx, l.Kube, nodes); err != nil {
+			return nil, err
+		}
+	} else {
+		l.MinNodes, l.MaxNodes = *l.Stack.Pool.MinNodes, *l.Stack.Pool.MaxNodes
+		// The pool has been serving minReplicas replicas: at least that many nodes exist.
+		first := max(l.MinNodes, min(p.Autoscaling.MinReplicas, l.MaxNodes))
+		template, nodes, err := PoolNodes(p.Accelerator.Topology, l.MinNodes, l.MaxNodes)
+		if err != nil {
+			return nil, err
+		}
+		if first > len(nodes) {
+			_, nodes, _ = PoolNodes(p.Accelerator.Topology, first, l.MaxNodes)
+			template.Annotations[caNGSize] = fmt.Sprint(first)
+		}
+		if err := CreateNodes(ctx, l.Kube, nodes); err != nil {
+			return nil, err
+		}
+		if l.ca, err = startCA(ctx, l.Kube, c.CABin, kubeconfig, c.WorkDir, template, c.CA, c.Speed); err != nil {
+			return nil, err
+		}
 	}
 
 	actx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	l.stopAdapter = cancel
-	// The adapter gets the kubeconfig with its certificates inlined: client-go caches TLS
-	// transports by certificate file path, so a second lab in one process (-compare) would
-	// otherwise reuse the first cluster's CA for the same pki/ca.crt path.
-	adapterKubeconfig := filepath.Join(c.WorkDir, "adapter-kubeconfig")
-	if err := os.WriteFile(adapterKubeconfig, l.Cluster.KubeconfigData, 0o600); err != nil {
-		return nil, fmt.Errorf("lab: %w", err)
-	}
-	if l.Adapter, err = StartAdapter(actx, adapterKubeconfig, filepath.Join(c.WorkDir, "adapter-certs"),
+	if l.Adapter, err = StartAdapter(actx, kubeconfig, filepath.Join(c.WorkDir, "adapter-certs"),
 		l.HPAMetrics, nil, l.Sim, l.Kube); err != nil {
 		return nil, err
 	}
@@ -224,34 +319,119 @@ func Start(ctx context.Context, c Config) (_ *Lab, err error) {
 		return nil, err
 	}
 
-	st, err := openStack(ctx, c.Target, StackSettings(l.Cluster.KubeconfigData, c.Overrides, c.ScrapeInterval), c.WorkDir, c.PulumiBin, c.PulumiK8sBin, c.Log)
+	overrides, err := ScaledOverrides(c.Overrides, p.Autoscaling.Behavior, c.Speed)
+	if err != nil {
+		return nil, err
+	}
+	st, err := openStack(ctx, c.Target, StackSettings(l.Cluster.KubeconfigData, overrides, c.ScrapeInterval), c.WorkDir, c.PulumiBin, c.PulumiK8sBin, c.Log)
 	if err != nil {
 		return nil, err
 	}
 	if _, err := st.Up(ctx); err != nil {
 		return nil, err
 	}
+	l.wallStart = time.Now()
 	if err := l.waitServing(ctx); err != nil {
 		return nil, err
 	}
 	return l, nil
 }
 
+// ModelFor is the server model of a stack's profile: its batch (maxNumSeqs, or JetStream's
+// per-device batch times chips), the config's decode throughput, a prefill throughput from
+// the slice's peak FLOPs at DefaultMFU, and the KV cache left in HBM after the weights.
+func ModelFor(cfg stacks.Config, c Config) ServerModel {
+	p := cfg.Profile
+	chips := 1
+	if s, ok := catalog.LookupTPUSlice(p.Accelerator.Topology); ok {
+		chips = s.Chips
+	}
+	maxSeqs := p.Server.MaxNumSeqs
+	if p.Engine == catalog.EngineJetStream {
+		maxSeqs = p.JetStream.PerDeviceBatchSize * chips
+	}
+	m := ServerModel{MaxNumSeqs: maxSeqs, TokensPerSecond: c.TokensPerSecond, PrefillTokensPerSecond: c.PrefillTokensPerSecond,
+		InputTokens: c.Lengths.InputMean, OutputTokens: c.Lengths.OutputMean}
+	if m.TokensPerSecond == 0 {
+		m.TokensPerSecond = DefaultTokensPerSecond
+	}
+	if m.PrefillTokensPerSecond == 0 && p.ParamsBillions > 0 {
+		m.PrefillTokensPerSecond = TPUv6ePeakFLOPs * float64(chips) * DefaultMFU / (2 * p.ParamsBillions * 1e9)
+	}
+	if m.InputTokens == 0 && m.OutputTokens == 0 {
+		m.InputTokens, m.OutputTokens = DefaultLengths.InputMean, DefaultLengths.OutputMean
+	}
+	kvb := c.KVBytesPerToken
+	if kvb == 0 {
+		kvb = DefaultKVBytesPerToken
+	}
+	size := stacks.Size(p)
+	if free := size.HaveGB*DefaultMemoryUtilization - size.WeightsGB; free > 0 {
+		m.KVCacheTokens = free * 1e9 / kvb
+	}
+	return m
+}
+
+// ScaledOverrides returns the stack overrides with the HPA's behavior (the one the profile
+// resolves to, whatever set it) divided by speed: windows and periods in whole seconds, at
+// least 1. At speed 1 the overrides are returned as they are.
+func ScaledOverrides(overrides map[string]any, b components.BehaviorSpec, speed float64) (map[string]any, error) {
+	if speed == 1 {
+		return overrides, nil
+	}
+	sec := func(v int) int { return max(1, int(math.Round(float64(v)/speed))) }
+	rules := func(r components.ScalingRules) map[string]any {
+		var ps []any
+		for _, p := range r.Policies {
+			ps = append(ps, map[string]any{"type": p.Type, "value": p.Value, "periodSeconds": sec(p.PeriodSeconds)})
+		}
+		out := map[string]any{"selectPolicy": r.SelectPolicy, "policies": ps}
+		if r.StabilizationWindowSeconds != nil {
+			w := *r.StabilizationWindowSeconds
+			if w > 0 {
+				w = sec(w)
+			}
+			out["stabilizationWindowSeconds"] = w
+		}
+		return out
+	}
+	out := map[string]any{}
+	for k, v := range overrides {
+		out[k] = v
+	}
+	as := map[string]any{}
+	if a, ok := out["autoscaling"].(map[string]any); ok {
+		for k, v := range a {
+			as[k] = v
+		}
+	}
+	as["behavior"] = map[string]any{"scaleUp": rules(b.ScaleUp), "scaleDown": rules(b.ScaleDown)}
+	out["autoscaling"] = as
+	return out, nil
+}
+
+// Now is the world time since the stack was deployed.
+func (l *Lab) Now() time.Duration {
+	return time.Duration(float64(time.Since(l.wallStart)) * l.Speed)
+}
+
 // waitServing steps the sim with no load until minReplicas replicas are ready and their
-// metric has reached the adapter, so that a scenario starts from a serving stack. It waits
-// at most the model-load delay plus a minute.
+// metric has reached the adapter, so that a scenario starts from a serving stack. Unless
+// FreshStack, those replicas skip their cold start: they have been serving for a while.
 func (l *Lab) waitServing(ctx context.Context) error {
 	want := l.Stack.Profile.Autoscaling.MinReplicas
-	deadline := time.Now().Add(l.ModelLoadDelay + time.Minute)
-	last := time.Now()
+	budget := time.Minute
+	if l.FreshStack {
+		budget += wall(l.ColdStart.Duration(false)+l.NodeProvisioning, l.Speed)
+	}
+	deadline := time.Now().Add(budget)
 	for time.Now().Before(deadline) {
 		select {
 		case <-ctx.Done():
 			return ctx.Err()
-		case <-time.After(time.Second):
+		case <-time.After(l.tick()):
 		}
-		row, err := l.observe(ctx, 0, time.Since(last), Phase{Name: "start"})
-		last = time.Now()
+		row, err := l.observe(ctx, nil, Phase{Name: "start"}, 0, !l.FreshStack)
 		if err != nil {
 			return err
 		}
@@ -259,11 +439,16 @@ func (l *Lab) waitServing(ctx context.Context) error {
 			return nil
 		}
 	}
-	return fmt.Errorf("lab: %d replica(s) not serving after %s (kwok logs: %s)", want, l.ModelLoadDelay+time.Minute, l.Cluster.LogsDir())
+	return fmt.Errorf("lab: %d replica(s) not serving after %s (kwok logs: %s)", want, budget, l.Cluster.LogsDir())
 }
 
-// Close stops the adapter and deletes the cluster, with every process kwokctl started.
+// tick is the wall time between two observations: a world second, at most 10 a second.
+func (l *Lab) tick() time.Duration { return max(100*time.Millisecond, wall(time.Second, l.Speed)) }
+
+// Close stops the autoscaler and the adapter and deletes the cluster, with every process
+// kwokctl started.
 func (l *Lab) Close() error {
+	l.ca.stop()
 	if l.stopAdapter != nil {
 		l.stopAdapter()
 	}
@@ -279,67 +464,144 @@ func (l *Lab) Close() error {
 	return nil
 }
 
-func (l *Lab) kubectl(ctx context.Context, args ...string) error {
-	cmd := exec.CommandContext(ctx, filepath.Join(l.KubeBin, "kubectl"), append([]string{"--kubeconfig", l.Cluster.Kubeconfig}, args...)...)
-	if out, err := cmd.CombinedOutput(); err != nil {
-		return fmt.Errorf("lab: kubectl %s: %w\n%s", args[0], err, out)
+// CALog is the cluster-autoscaler's log file ("" without one).
+func (l *Lab) CALog() string {
+	if l.ca == nil {
+		return ""
 	}
-	return nil
+	return l.ca.log
 }
 
-// Run drives the scenario once a second for its whole length, stepping the sim with the
-// ready replicas and recording a row per step; tick (may be nil) sees every row.
+// Outcomes returns the requests of the last Run, arrival times from its start, and how
+// many were still queued.
+func (l *Lab) Outcomes() ([]Outcome, int) {
+	done, queued := l.Sim.Outcomes()
+	var out []Outcome
+	for _, o := range done {
+		if o.Arrival >= l.origin {
+			o.Arrival -= l.origin
+			out = append(out, o)
+		}
+	}
+	return out, queued
+}
+
+// Pods returns what the lab saw of every replica so far.
+func (l *Lab) Pods() map[string]PodLife {
+	out := map[string]PodLife{}
+	for k, v := range l.pods {
+		out[k] = *v
+	}
+	return out
+}
+
+// Run drives the scenario for its whole length, one observation a world second: the
+// scenario's requests reach the sim, the lab completes cold starts, and a row is recorded
+// per observation; tick (may be nil) sees every row. T in rows counts from the scenario's
+// start.
 func (l *Lab) Run(ctx context.Context, sc Scenario, tick func(Row)) ([]Row, error) {
-	start := time.Now()
-	last := start
+	src := NewSource(sc, l.Model.Capacity(), l.Lengths, l.Seed)
+	origin := l.Now()
+	l.origin = origin
 	var rows []Row
-	step := time.NewTicker(time.Second)
+	step := time.NewTicker(l.tick())
 	defer step.Stop()
-	limit := int(sc.Duration()/time.Second) + 1
-	for i := 0; i < limit; i++ {
+	need := newNeedMeter(l.Model, time.Minute)
+	for {
 		select {
 		case <-ctx.Done():
 			return rows, ctx.Err()
 		case <-step.C:
 		}
-		now := time.Now()
-		t := now.Sub(start)
-		ph := sc.At(t)
-		row, err := l.observe(ctx, t, now.Sub(last), ph)
-		last = now
+		t := l.Now() - origin
+		if t > sc.Duration() {
+			return rows, nil
+		}
+		arr := src.Until(t)
+		for i := range arr {
+			arr[i].Arrival += origin
+		}
+		need.add(arr, t)
+		row, err := l.observe(ctx, arr, sc.At(t), origin, false)
 		if err != nil {
 			return rows, err
 		}
+		row.T = t
+		row.Load = sc.Load(t)
+		row.Rate = need.rate(t)
+		as := l.Stack.Profile.Autoscaling
+		row.Need = max(as.MinReplicas, min(as.MaxReplicas, need.replicas(t)))
 		rows = append(rows, row)
 		if tick != nil {
 			tick(row)
 		}
 	}
-	return rows, nil
 }
 
-// observe reads pods and the HPA, steps the sim and returns the row.
-func (l *Lab) observe(ctx context.Context, t, dt time.Duration, ph Phase) (Row, error) {
-	rate := ph.Load * l.Model.Capacity()
+// observe reads pods, nodes and the HPA, completes cold starts, steps the sim to now with
+// the arrivals and returns the row. prewarmed skips the cold start of the replicas it finds
+// (the ones serving before the scenario).
+func (l *Lab) observe(ctx context.Context, arrivals []Request, ph Phase, origin time.Duration, prewarmed bool) (Row, error) {
+	now := l.Now()
 	sel := labels.SelectorFromSet(map[string]string{components.LabelName: l.Name, components.LabelComponent: "model-server"})
 	pods, err := l.Kube.CoreV1().Pods(l.Namespace).List(ctx, metav1.ListOptions{LabelSelector: sel.String()})
 	if err != nil {
 		return Row{}, fmt.Errorf("lab: pods: %w", err)
 	}
-	var ready []string
-	pending := 0
-	for _, p := range pods.Items {
-		switch {
-		case p.DeletionTimestamp != nil:
-		case podReady(&p):
-			ready = append(ready, p.Name)
-		case p.Spec.NodeName == "":
-			pending++
+	nodes, err := l.Kube.CoreV1().Nodes().List(ctx, metav1.ListOptions{})
+	if err != nil {
+		return Row{}, fmt.Errorf("lab: nodes: %w", err)
+	}
+	nodesReady := 0
+	readyNode := map[string]bool{}
+	for i := range nodes.Items {
+		if nodeReady(&nodes.Items[i]) {
+			nodesReady++
+			readyNode[nodes.Items[i].Name] = true
 		}
 	}
-	st := l.Sim.Step(dt, rate, ready)
-	row := Row{T: t, Phase: ph.Name, Rate: rate, Waiting: st.Waiting, Running: st.Running, Ready: st.Ready,
-		Pods: len(pods.Items), Unschedulable: pending, Target: l.Targets[0]}
+	var ready []string
+	pending, loading := 0, 0
+	for i := range pods.Items {
+		p := &pods.Items[i]
+		life := l.pods[p.Name]
+		switch {
+		case p.DeletionTimestamp != nil:
+		case podReady(p):
+			ready = append(ready, p.Name)
+			if life != nil && life.ReadyAt < 0 {
+				life.ReadyAt = now
+			}
+			l.XLA.Served(now)
+		case p.Spec.NodeName == "":
+			pending++
+		case p.Status.Phase == corev1.PodRunning && !readyNode[p.Spec.NodeName]:
+			// Bound to a node still provisioning (kwok's nodes register without the
+			// kubelet's not-ready taint): its cold start begins once the node is Ready.
+			pending++
+		case p.Status.Phase == corev1.PodRunning:
+			loading++
+			if life == nil {
+				warm := l.XLA.Warm(now)
+				life = &PodLife{Started: now, ColdStart: l.ColdStart.Duration(warm), Warm: warm, ReadyAt: -1}
+				if prewarmed {
+					life.ColdStart, life.Warm = 0, true
+				}
+				l.pods[p.Name] = life
+			}
+			if !life.Patched && now >= life.Started+life.ColdStart {
+				patch := []byte(`{"metadata":{"annotations":{"` + AnnotationLoaded + `":"true"}}}`)
+				if _, err := l.Kube.CoreV1().Pods(l.Namespace).Patch(ctx, p.Name, types.MergePatchType, patch, metav1.PatchOptions{}); err != nil {
+					return Row{}, fmt.Errorf("lab: pod %s: %w", p.Name, err)
+				}
+				life.Patched = true
+			}
+		}
+	}
+	st := l.Sim.Step(now-l.simNow(), arrivals, ready)
+	row := Row{T: now - origin, Phase: ph.Name, Waiting: st.Waiting, Running: st.Running, Ready: st.Ready,
+		Pods: len(pods.Items), Unschedulable: pending, Loading: loading, Nodes: len(nodes.Items), NodesReady: nodesReady,
+		Target: l.Targets[0]}
 	row.Metric, _ = l.Sim.Visible(l.HPAMetrics[0])
 	hpa, err := l.Kube.AutoscalingV2().HorizontalPodAutoscalers(l.Namespace).Get(ctx, l.Name, metav1.GetOptions{})
 	if err != nil {
@@ -363,6 +625,50 @@ func (l *Lab) observe(ctx context.Context, t, dt time.Duration, ph Phase) (Row, 
 	return row, nil
 }
 
+// simNow is the sim's clock.
+func (l *Lab) simNow() time.Duration {
+	l.Sim.mu.Lock()
+	defer l.Sim.mu.Unlock()
+	return l.Sim.now
+}
+
+// needMeter estimates the replicas the arriving load needs: the slot-seconds of the requests
+// that arrived in the last window, per second, over a replica's slots.
+type needMeter struct {
+	m      ServerModel
+	window time.Duration
+	reqs   []Request
+}
+
+func newNeedMeter(m ServerModel, window time.Duration) *needMeter {
+	return &needMeter{m: m, window: window}
+}
+
+func (n *needMeter) add(rs []Request, now time.Duration) {
+	n.reqs = append(n.reqs, rs...)
+	i := 0
+	for i < len(n.reqs) && n.reqs[i].Arrival < now-n.window {
+		i++
+	}
+	n.reqs = n.reqs[i:]
+}
+
+func (n *needMeter) span(now time.Duration) float64 {
+	return min(n.window, max(now, time.Second)).Seconds()
+}
+
+// rate is the requests per second that arrived over the window.
+func (n *needMeter) rate(now time.Duration) float64 { return float64(len(n.reqs)) / n.span(now) }
+
+// replicas is the replicas the window's work needs.
+func (n *needMeter) replicas(now time.Duration) int {
+	work := 0.0
+	for _, r := range n.reqs {
+		work += n.m.SlotTime(float64(r.Input), float64(r.Output)).Seconds()
+	}
+	return int(math.Ceil(work/n.span(now)/float64(n.m.MaxNumSeqs) - 1e-9))
+}
+
 // quietKlog sends the adapter's apiserver logs (klog) to w instead of stderr.
 func quietKlog(w io.Writer) {
 	fs := flag.NewFlagSet("klog", flag.ContinueOnError)
@@ -371,6 +677,15 @@ func quietKlog(w io.Writer) {
 	_ = fs.Set("alsologtostderr", "false")
 	_ = fs.Set("stderrthreshold", "FATAL")
 	klog.SetOutput(w)
+}
+
+func nodeReady(n *corev1.Node) bool {
+	for _, c := range n.Status.Conditions {
+		if c.Type == corev1.NodeReady {
+			return c.Status == corev1.ConditionTrue
+		}
+	}
+	return false
 }
 
 func podReady(p *corev1.Pod) bool {

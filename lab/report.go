@@ -17,9 +17,13 @@ import (
 
 // Row is the lab's state at one instant of a run.
 type Row struct {
-	T       time.Duration // since the scenario started
-	Phase   string
-	Rate    float64 // requests per second arriving
+	T     time.Duration // since the scenario started
+	Phase string
+	Load  float64 // the scenario's load, in replicas' worth (0 for a replayed trace)
+	// Rate is the requests per second that arrived over the last minute, and Need the
+	// replicas their work needs (within minReplicas..maxReplicas).
+	Rate    float64
+	Need    int
 	Waiting float64 // queued requests, all replicas
 	Running float64 // requests in batches, all replicas
 	// Metric is the mean ingested value of the HPA's first metric over the pods that have
@@ -31,12 +35,14 @@ type Row struct {
 	Spec              int // Deployment spec.replicas: what the HPA has set
 	Ready             int // replicas serving
 	Pods              int // pods of the Deployment
-	Unschedulable     int // pods the scheduler could not place (the pool is full)
+	Unschedulable     int // pods not yet on a Ready node: unschedulable, or bound to one still provisioning
+	Loading           int // pods on a node, in their cold start
+	Nodes, NodesReady int // TPU nodes, and those Ready
 	ScalingActive     string
 }
 
-var csvHeader = []string{"t_seconds", "phase", "rate_rps", "waiting", "running", "metric", "hpa_metric", "target",
-	"desired", "spec_replicas", "ready", "pods", "unschedulable", "scaling_active"}
+var csvHeader = []string{"t_seconds", "phase", "load", "rate_rps", "need", "waiting", "running", "metric", "hpa_metric", "target",
+	"desired", "spec_replicas", "ready", "pods", "unschedulable", "loading", "nodes", "nodes_ready", "scaling_active"}
 
 // WriteCSV writes the timeline, one row per second.
 func WriteCSV(path string, rows []Row) error {
@@ -52,9 +58,9 @@ func WriteCSV(path string, rows []Row) error {
 		if r.HPAMetricSeen {
 			hm = ff(r.HPAMetric)
 		}
-		_ = w.Write([]string{ff(r.T.Seconds()), r.Phase, ff(r.Rate), ff(r.Waiting), ff(r.Running), ff(r.Metric), hm,
+		_ = w.Write([]string{ff(r.T.Seconds()), r.Phase, ff(r.Load), ff(r.Rate), strconv.Itoa(r.Need), ff(r.Waiting), ff(r.Running), ff(r.Metric), hm,
 			ff(r.Target), strconv.Itoa(r.Desired), strconv.Itoa(r.Spec), strconv.Itoa(r.Ready), strconv.Itoa(r.Pods), strconv.Itoa(r.Unschedulable),
-			r.ScalingActive})
+			strconv.Itoa(r.Loading), strconv.Itoa(r.Nodes), strconv.Itoa(r.NodesReady), r.ScalingActive})
 	}
 	w.Flush()
 	if err := w.Error(); err != nil {
@@ -101,7 +107,7 @@ func WritePNG(path, title string, rows []Row) error {
 	if len(rows) > 0 {
 		target = rows[0].Target
 	}
-	load, err := panel(title+": load", "requests/s", "arrival rate", series(func(r Row) float64 { return r.Rate }), blue)
+	load, err := panel(title+": load", "requests/s", "arrival rate (1 min)", series(func(r Row) float64 { return r.Rate }), blue)
 	if err != nil {
 		return err
 	}
@@ -112,10 +118,12 @@ func WritePNG(path, title string, rows []Row) error {
 	if err != nil {
 		return err
 	}
-	replicas, err := panel("replicas", "replicas",
+	replicas, err := panel("replicas and nodes", "count",
+		"needed by the load", series(func(r Row) float64 { return float64(r.Need) }), gray,
 		"desired (HPA)", series(func(r Row) float64 { return float64(r.Desired) }), blue,
 		"ready", series(func(r Row) float64 { return float64(r.Ready) }), green,
-		"unschedulable", series(func(r Row) float64 { return float64(r.Unschedulable) }), red)
+		"pending", series(func(r Row) float64 { return float64(r.Unschedulable) }), red,
+		"TPU nodes", series(func(r Row) float64 { return float64(r.Nodes) }), orange)
 	if err != nil {
 		return err
 	}
@@ -123,6 +131,81 @@ func WritePNG(path, title string, rows []Row) error {
 	img := vgimg.New(vg.Points(900), vg.Points(900))
 	dc := draw.New(img)
 	tiles := draw.Tiles{Rows: 3, Cols: 1, PadX: vg.Millimeter * 2, PadY: vg.Millimeter * 4,
+		PadTop: vg.Millimeter * 2, PadBottom: vg.Millimeter * 2, PadLeft: vg.Millimeter * 2, PadRight: vg.Millimeter * 2}
+	canvases := plot.Align(plots, tiles, dc)
+	for i := range plots {
+		plots[i][0].Draw(canvases[i][0])
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		return fmt.Errorf("lab report: %w", err)
+	}
+	if _, err := (vgimg.PngCanvas{Canvas: img}).WriteTo(f); err != nil {
+		_ = f.Close()
+		return fmt.Errorf("lab report: %w", err)
+	}
+	return f.Close()
+}
+
+// Run is one policy's rows, for the combined plot.
+type Run struct {
+	Name string
+	Rows []Row
+}
+
+// WriteComparePNG plots every policy of a comparison on one time axis: the replicas the
+// load needed and each policy's ready replicas, then each policy's queue.
+func WriteComparePNG(path, title string, runs []Run) error {
+	palette := []color.Color{color.RGBA{31, 119, 180, 255}, color.RGBA{255, 127, 14, 255}, color.RGBA{44, 160, 44, 255},
+		color.RGBA{214, 39, 40, 255}, color.RGBA{148, 103, 189, 255}, color.RGBA{140, 86, 75, 255}}
+	gray := color.RGBA{127, 127, 127, 255}
+	xy := func(rows []Row, f func(Row) float64) plotter.XYs {
+		out := make(plotter.XYs, len(rows))
+		for i, r := range rows {
+			out[i].X, out[i].Y = r.T.Seconds(), f(r)
+		}
+		return out
+	}
+	newPlot := func(t, y string) *plot.Plot {
+		p := plot.New()
+		p.Title.Text, p.X.Label.Text, p.Y.Label.Text = t, "seconds", y
+		p.Legend.Top, p.Legend.Left = true, true
+		p.Add(plotter.NewGrid())
+		p.Y.Min = 0
+		return p
+	}
+	add := func(p *plot.Plot, name string, pts plotter.XYs, c color.Color, dashed bool) error {
+		l, err := plotter.NewLine(pts)
+		if err != nil {
+			return err
+		}
+		l.Color, l.Width = c, vg.Points(1.5)
+		if dashed {
+			l.Dashes = []vg.Length{vg.Points(4), vg.Points(3)}
+		}
+		p.Add(l)
+		p.Legend.Add(name, l)
+		return nil
+	}
+	replicas, queue := newPlot(title+": ready replicas", "replicas"), newPlot("queue", "requests waiting")
+	if len(runs) > 0 {
+		if err := add(replicas, "needed by the load", xy(runs[0].Rows, func(r Row) float64 { return float64(r.Need) }), gray, true); err != nil {
+			return err
+		}
+	}
+	for i, r := range runs {
+		c := palette[i%len(palette)]
+		if err := add(replicas, r.Name, xy(r.Rows, func(r Row) float64 { return float64(r.Ready) }), c, false); err != nil {
+			return err
+		}
+		if err := add(queue, r.Name, xy(r.Rows, func(r Row) float64 { return r.Waiting }), c, false); err != nil {
+			return err
+		}
+	}
+	plots := [][]*plot.Plot{{replicas}, {queue}}
+	img := vgimg.New(vg.Points(900), vg.Points(700))
+	dc := draw.New(img)
+	tiles := draw.Tiles{Rows: 2, Cols: 1, PadX: vg.Millimeter * 2, PadY: vg.Millimeter * 4,
 		PadTop: vg.Millimeter * 2, PadBottom: vg.Millimeter * 2, PadLeft: vg.Millimeter * 2, PadRight: vg.Millimeter * 2}
 	canvases := plot.Align(plots, tiles, dc)
 	for i := range plots {

@@ -35,14 +35,14 @@ func NewView(w io.Writer, maxReplicas int) *View {
 func (v *View) Show(r Row) {
 	defer func() { v.last, v.n = r, v.n+1 }()
 	if !v.tty {
-		if v.n%v.PlainEvery == 0 || r.Desired != v.last.Desired || r.Spec != v.last.Spec || r.Ready != v.last.Ready || r.Unschedulable != v.last.Unschedulable {
+		if v.n%v.PlainEvery == 0 || r.Desired != v.last.Desired || r.Spec != v.last.Spec || r.Ready != v.last.Ready || r.Unschedulable != v.last.Unschedulable || r.Nodes != v.last.Nodes {
 			fmt.Fprintln(v.w, PlainLine(r))
 		}
 		return
 	}
 	lines := []string{
 		fmt.Sprintf("t=%4.0fs  phase %-5s  load %6.1f req/s", r.T.Seconds(), r.Phase, r.Rate),
-		fmt.Sprintf("replicas  desired %d  set %d  ready %d  pods %d  unschedulable %d", r.Desired, r.Spec, r.Ready, r.Pods, r.Unschedulable),
+		fmt.Sprintf("replicas  need %d  desired %d  set %d  ready %d  loading %d  pending %d   TPU nodes %d (%d ready)", r.Need, r.Desired, r.Spec, r.Ready, r.Loading, r.Unschedulable, r.Nodes, r.NodesReady),
 		"  desired " + bar(float64(r.Desired), float64(v.MaxReplica), 40),
 		"  ready   " + bar(float64(r.Ready), float64(v.MaxReplica), 40),
 		fmt.Sprintf("metric %.1f per pod (HPA saw %s) vs target %.0f", r.Metric, hpaSaw(r), r.Target),
@@ -60,8 +60,8 @@ func (v *View) Show(r Row) {
 
 // PlainLine is one row as one line of text.
 func PlainLine(r Row) string {
-	return fmt.Sprintf("t=%3.0fs %-5s load=%5.1f/s desired=%d replicas=%d ready=%d pods=%d unschedulable=%d metric=%.1f hpa=%s target=%.0f queue=%.0f running=%.0f active=%s",
-		r.T.Seconds(), r.Phase, r.Rate, r.Desired, r.Spec, r.Ready, r.Pods, r.Unschedulable, r.Metric, hpaSaw(r), r.Target, r.Waiting, r.Running, r.ScalingActive)
+	return fmt.Sprintf("t=%3.0fs %-5s load=%5.1f/s need=%d desired=%d replicas=%d ready=%d loading=%d pods=%d pending=%d nodes=%d/%d metric=%.1f hpa=%s target=%.0f queue=%.0f running=%.0f active=%s",
+		r.T.Seconds(), r.Phase, r.Rate, r.Need, r.Desired, r.Spec, r.Ready, r.Loading, r.Pods, r.Unschedulable, r.NodesReady, r.Nodes, r.Metric, hpaSaw(r), r.Target, r.Waiting, r.Running, r.ScalingActive)
 }
 
 func hpaSaw(r Row) string {

@@ -131,9 +131,14 @@ func (c *Config) applyProfileDefaults() {
 	applyBehaviorDefaults(&p.Autoscaling.Behavior)
 }
 
-// applyBehaviorDefaults uses seed 001's behaviour: scale up at once (no stabilization) by
-// up to 4 pods or 100% every 15s, whichever is more; scale down after a 30s window by up
-// to 100% every 15s. Each rule is replaced whole when the user sets its policies.
+// applyBehaviorDefaults: scale up at once (no stabilization) by up to 4 pods or 100% every
+// 15 s, whichever is more (seed 001's scale-up); scale down only after 10 minutes of lower
+// recommendations, and then by one pod a minute. The 10 minutes cover what bringing a
+// replica back costs on TPU v6e (a new node, ~5 min, plus a warm cold start, ~3.5 min;
+// lab/coldstart.go): with seed 001's 30 s window the queue-driven HPA removed the replicas
+// that kept the queue at 0 while the load lasted (measured in issue 10). Each rule
+// is replaced whole when the user sets its policies; seed 001's scale-down is
+// {stabilizationWindowSeconds: 30, policies: [{type: Percent, value: 100, periodSeconds: 15}]}.
 func applyBehaviorDefaults(b *components.BehaviorSpec) {
 	if b.ScaleUp.StabilizationWindowSeconds == nil {
 		b.ScaleUp.StabilizationWindowSeconds = intPtr(0)
@@ -146,11 +151,11 @@ func applyBehaviorDefaults(b *components.BehaviorSpec) {
 		}
 	}
 	if b.ScaleDown.StabilizationWindowSeconds == nil {
-		b.ScaleDown.StabilizationWindowSeconds = intPtr(30)
+		b.ScaleDown.StabilizationWindowSeconds = intPtr(600)
 	}
 	def(&b.ScaleDown.SelectPolicy, "Max")
 	if b.ScaleDown.Policies == nil {
-		b.ScaleDown.Policies = []components.ScalingPolicy{{Type: "Percent", Value: 100, PeriodSeconds: 15}}
+		b.ScaleDown.Policies = []components.ScalingPolicy{{Type: "Pods", Value: 1, PeriodSeconds: 60}}
 	}
 }
 

@@ -19,11 +19,17 @@ func TestHPAOnQueueSize(t *testing.T) {
 			"metric": map[string]any{"name": "prometheus.googleapis.com|vllm:num_requests_waiting|gauge"},
 			"target": map[string]any{"type": "AverageValue", "averageValue": "10"},
 		},
+	}, map[string]any{
+		"type": "Pods",
+		"pods": map[string]any{
+			"metric": map[string]any{"name": "prometheus.googleapis.com|vllm:num_requests_running|gauge"},
+			"target": map[string]any{"type": "AverageValue", "averageValue": "57"},
+		},
 	}}, dig(t, hpa, "spec.metrics"))
 }
 
-// TestHPABehaviorDefaults are seed 001's: no scale-up stabilization, 4 pods or 100% per 15s
-// (the larger), a 30s scale-down window at up to 100% per 15s.
+// TestHPABehaviorDefaults: seed 001's scale-up (no stabilization, 4 pods or 100% per 15s,
+// the larger) and issue 10's scale-down (a 600s window, then one pod a minute).
 func TestHPABehaviorDefaults(t *testing.T) {
 	rec := mustRun(t, "dev", devConfig(t))
 	b := dig(t, in(rec.one(t, tHPA)), "spec.behavior")
@@ -32,8 +38,8 @@ func TestHPABehaviorDefaults(t *testing.T) {
 			map[string]any{"type": "Pods", "value": 4.0, "periodSeconds": 15.0},
 			map[string]any{"type": "Percent", "value": 100.0, "periodSeconds": 15.0},
 		}},
-		"scaleDown": map[string]any{"stabilizationWindowSeconds": 30.0, "selectPolicy": "Max", "policies": []any{
-			map[string]any{"type": "Percent", "value": 100.0, "periodSeconds": 15.0},
+		"scaleDown": map[string]any{"stabilizationWindowSeconds": 600.0, "selectPolicy": "Max", "policies": []any{
+			map[string]any{"type": "Pods", "value": 1.0, "periodSeconds": 60.0},
 		}},
 	}, b)
 }

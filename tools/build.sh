@@ -25,6 +25,11 @@ PULUMI_K8S_PROVIDER=github.com/pulumi/pulumi-kubernetes/provider/v4@v4.0.0-20260
 KWOK_VERSION=v0.8.0
 # The linters (tools/lint/go.mod pins their modules).
 LINT_VERSION=staticcheck-v0.8.2
+# cluster-autoscaler at the commit of Kubernetes 1.33.1 (tools/cluster-autoscaler/go.mod); its
+# pseudo-version is not in the checksum database, hence GONOSUMDB below.
+CA_VERSION=v0.0.0-20250613073258-1959f5f61f6c
+CA_DIR_VERSION=v1.33.1-1959f5f
+CA_APIS_VERSION=v0.0.0-20240627115740-d52e4b9665d7
 
 log() { printf '[tools] %s\n' "$*" >&2; }
 
@@ -98,6 +103,47 @@ build_kwok() {
   chmod -R u+w "$1/stages"
 }
 
+# ca_apis_v1 DIR: rename ProvisioningRequest v1beta1 to v1 in a copy of the apis module. In
+# each file the package imported as v1beta1 is re-imported as xv1, so that it never clashes
+# with meta/v1 (also "v1" in generated code); the two annotation keys v1 added are appended
+# with their upstream values.
+ca_apis_v1() {
+  (cd "$1" &&
+    grep -rl 'v1beta1' --include='*.go' . | xargs sed -i \
+      -e 's#^\([[:space:]]*\)\(v1beta1 \)\{0,1\}"\([^"]*\)/v1beta1"#\1xv1 "\3/v1"#' \
+      -e 's/\bv1beta1\./xv1./g' -e 's/v1beta1/v1/g' -e 's/V1beta1/V1/g' &&
+    find . -depth -type d -name v1beta1 -execdir mv v1beta1 v1 \; &&
+    printf '%s\n' 'package v1' '' 'const (' \
+      '	ProvisioningRequestPodAnnotationKey = "autoscaling.x-k8s.io/consume-provisioning-request"' \
+      '	ProvisioningClassPodAnnotationKey   = "autoscaling.x-k8s.io/provisioning-class-name"' ')' \
+      > provisioningrequest/autoscaling.x-k8s.io/v1/zz_llmserve_keys.go)
+}
+
+build_cluster_autoscaler() {
+  # cluster-autoscaler's own go.mod replaces its k8s.io/autoscaler/cluster-autoscaler/apis
+  # module with ./apis, which a dependency's replace cannot do; the one version of that module
+  # the proxy serves (the one its go.mod names, d52e4b9665d7) still has ProvisioningRequest
+  # at v1beta1 where this commit imports v1. The API graduated unchanged, so build a scratch
+  # copy of the module with v1beta1 renamed to v1 and point the build at it, like
+  # build_pulumi_kubernetes does with its schema files. The lab never enables
+  # provisioning requests; this only has to compile.
+  local apis work
+  export GONOSUMDB="$GONOSUMDB,k8s.io/autoscaler"
+  apis=$(cd "$here/cluster-autoscaler" && go mod download -json "k8s.io/autoscaler/cluster-autoscaler/apis@$CA_APIS_VERSION" |
+    sed -n 's/.*"Dir": "\(.*\)",/\1/p')
+  work="$1/src"
+  rm -rf "$work" && mkdir -p "$work"
+  cp "$here/cluster-autoscaler/go.mod" "$here/cluster-autoscaler/go.sum" "$here/cluster-autoscaler/tools.go" "$work/"
+  cp -r "$apis" "$work/apis" && chmod -R u+w "$work/apis"
+  ca_apis_v1 "$work/apis"
+  # -tags kwok links only cloudprovider/builder/builder_kwok.go: the kwok cloud provider,
+  # which runs outside the cluster against the lab's kubeconfig, and none of the clouds' SDKs.
+  (cd "$work" && go mod edit -replace k8s.io/autoscaler/cluster-autoscaler/apis=./apis &&
+    go build -trimpath -tags kwok \
+      -ldflags "-s -w" -o "$1/bin/cluster-autoscaler" k8s.io/autoscaler/cluster-autoscaler)
+  rm -rf "$work"
+}
+
 build_lint() {
   (cd "$here/lint" && go build -trimpath -o "$1/bin/staticcheck" honnef.co/go/tools/cmd/staticcheck &&
     go build -trimpath -o "$1/bin/goimports" golang.org/x/tools/cmd/goimports)
@@ -111,8 +157,9 @@ build_one() {
     pulumi) done_or_build "$cache/pulumi-$PULUMI_VERSION" pulumi build_pulumi ;;
     pulumi-kubernetes) done_or_build "$cache/pulumi-kubernetes-v$PULUMI_K8S_VERSION" pulumi-kubernetes build_pulumi_kubernetes ;;
     kwok) done_or_build "$cache/kwok-$KWOK_VERSION" kwok build_kwok ;;
+    cluster-autoscaler) done_or_build "$cache/cluster-autoscaler-$CA_DIR_VERSION" cluster-autoscaler build_cluster_autoscaler ;;
     lint) done_or_build "$cache/lint-$LINT_VERSION" lint build_lint ;;
-    *) echo "tools/build.sh: unknown tool $1 (want etcd, kube, pulumi, pulumi-kubernetes, kwok, lint)" >&2; return 2 ;;
+    *) echo "tools/build.sh: unknown tool $1 (want etcd, kube, pulumi, pulumi-kubernetes, kwok, cluster-autoscaler, lint)" >&2; return 2 ;;
   esac
 }
 
@@ -123,7 +170,7 @@ if [ "${1:-}" = "-j" ]; then
 fi
 tools=("$@")
 # Longest first, so the short ones fill in beside them.
-[ ${#tools[@]} -gt 0 ] || tools=(pulumi-kubernetes pulumi kube kwok etcd lint)
+[ ${#tools[@]} -gt 0 ] || tools=(pulumi-kubernetes pulumi kube cluster-autoscaler kwok etcd lint)
 mkdir -p "$cache/logs"
 pids=() names=()
 failed=0

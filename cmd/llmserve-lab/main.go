@@ -1,7 +1,8 @@
 // Command llmserve-lab runs the local autoscaling lab (`make demo`): a kwok cluster with fake
-// TPU v6e nodes, the dev stack deployed onto it through the embedding API, a simulated server
-// load, and the real HPA scaling it. It ends by itself and stops everything it started;
-// -down stops a lab left by a killed run (`make demo-down`).
+// TPU v6e nodes that the real cluster-autoscaler adds and removes, the dev stack deployed
+// onto it through the embedding API, replicas with a modelled cold start, a simulated
+// request load, and the real HPA scaling it. It ends by itself and stops everything it
+// started; -down stops a lab left by a killed run (`make demo-down`).
 package main
 
 import (
@@ -27,45 +28,112 @@ func main() {
 	}
 }
 
+// options are the run's flags beyond the lab's Config.
+type options struct {
+	speed    float64
+	slo      time.Duration
+	chipHour float64
+}
+
 func run() error {
 	cfg, envErr := lab.ConfigFromEnv()
-	scenario := flag.String("scenario", "short", "load scenario: short (about 4 min) or long")
+	scenario := flag.String("scenario", "short", "load scenario: "+strings.Join(lab.ScenarioNames(), ", ")+"; several, comma-separated, with -compare")
 	model := flag.String("model", cfg.Target.Model, "model profile (stacks/models)")
-	loadDelay := flag.Duration("model-load-delay", cfg.ModelLoadDelay, "time a scheduled replica takes to become ready")
-	tps := flag.Float64("tokens-per-second", cfg.TokensPerSecond, "decode tokens/s of one replica at a full batch")
-	nodes := flag.Int("nodes", 0, "fake TPU nodes (0: the pool's maxNodes)")
+	speed := flag.Float64("speed", 1, "run the world this many times faster than the wall clock (HPA sync and behavior, autoscaler timing, node provisioning and cold starts are divided by it)")
+	tps := flag.Float64("tokens-per-second", cfg.TokensPerSecond, "decode tokens/s of one replica at a full batch (assumption kept from the issue-8 lab)")
+	prefill := flag.Float64("prefill-tokens-per-second", 0, "prompt tokens/s one slot prefills (0: the slice's bf16 peak x 40% MFU / 2 x parameters)")
+	kvBytes := flag.Float64("kv-bytes-per-token", lab.DefaultKVBytesPerToken, "KV cache bytes per token (default: Llama 3.1 8B's 128 KiB)")
+	inTok := flag.Float64("input-tokens", lab.DefaultLengths.InputMean, "mean prompt tokens of generated requests")
+	outTok := flag.Float64("output-tokens", lab.DefaultLengths.OutputMean, "mean generated tokens of generated requests")
+	sigma := flag.Float64("length-sigma", lab.DefaultLengths.Sigma, "log-normal sigma of generated request lengths (0: every request at the means)")
+	timeout := flag.Duration("client-timeout", lab.DefaultClientTimeout, "a request waiting longer for a slot is dropped (default: the OpenAI Python client's 10 min)")
+	slo := flag.Duration("slo", lab.DefaultTTFTSLO, "TTFT objective for SLO attainment (default: MLPerf Inference's 2 s server TTFT limit for Llama 3.1 8B)")
+	chipHour := flag.Float64("chip-hour-usd", lab.DefaultChipHourUSD, "TPU v6e price per chip-hour (default: on-demand, us-east1)")
+	provisioning := flag.Duration("node-provisioning", lab.DefaultNodeProvisioning, "time a node the cluster-autoscaler adds takes to be Ready")
+	caScan := flag.Duration("ca-scan-interval", lab.DefaultCAScanInterval, "cluster-autoscaler --scan-interval")
+	caUnneeded := flag.Duration("ca-scale-down-unneeded-time", lab.DefaultCAScaleDownUnneededTime, "cluster-autoscaler --scale-down-unneeded-time")
+	caAfterAdd := flag.Duration("ca-scale-down-delay-after-add", lab.DefaultCAScaleDownDelayAfterAdd, "cluster-autoscaler --scale-down-delay-after-add")
+	imageGB := flag.Float64("image-gb", lab.DefaultImageGB, "model server image size")
+	pullGBps := flag.Float64("pull-gbps", lab.DefaultPullGBps, "image pull throughput (assumption)")
+	weightsGB := flag.Float64("weights-gb", 0, "weights size (0: the profile's parameters x dtype bytes)")
+	fuseGBps := flag.Float64("fuse-gbps", lab.DefaultFUSEGBps, "GCS FUSE read throughput for the weights")
+	engine := flag.Duration("engine-start", lab.DefaultEngineStart, "engine start before compilation")
+	xlaCold := flag.Duration("xla-cold", lab.DefaultXLACold, "XLA compilation without a published cache")
+	xlaWarm := flag.Duration("xla-warm", lab.DefaultXLAWarm, "XLA compilation from a published cache")
+	fresh := flag.Bool("fresh", false, "start right after the deployment: the first replicas compile cold, no XLA cache published")
+	nodes := flag.Int("nodes", 0, "a fixed pool of this many TPU nodes and no cluster-autoscaler (0: the autoscaler on the pool's minNodes..maxNodes)")
 	maxReplicas := flag.Int("max-replicas", 0, "override autoscaling.maxReplicas (0: the profile's)")
+	trace := flag.String("trace", "", "CSV trace to replay (arrival_seconds,input_tokens,output_tokens) as the trace scenario")
+	genTrace := flag.String("gen-trace", "", "write the scenario's generated requests as a CSV trace to this file and exit")
+	seed := flag.Uint64("seed", 1, "seed of the generated load and the ingestion delays")
+	policy := flag.String("policy", "llmserve", "HPA policy of a single run: llmserve, seed003, seed001 or llm-d")
+	compare := flag.Bool("compare", false, "run every scenario for each policy (-policies) one after the other, print one table per scenario and write one plot per policy plus a combined one")
+	policies := flag.String("policies", "llmserve,seed003,seed001,llm-d", "policies -compare runs")
 	verbose := flag.Bool("verbose", false, "show kwokctl and Pulumi output")
 	down := flag.Bool("down", false, "stop a lab left running (delete its cluster) and exit")
-	compare := flag.Bool("compare", false, "run the scenario for llmserve's HPA defaults and the seeds' HPAs, one after the other, and print a table")
 	flag.Parse()
-	if envErr != nil {
-		return envErr
-	}
-	cfg.Target.Model, cfg.ModelLoadDelay, cfg.TokensPerSecond, cfg.Nodes = *model, *loadDelay, *tps, *nodes
-	if *maxReplicas > 0 {
-		cfg.Overrides = map[string]any{"autoscaling": map[string]any{"maxReplicas": *maxReplicas}}
-	}
-	if *verbose {
-		cfg.Log = os.Stderr
-	}
+
 	pidFile := filepath.Join(cfg.WorkDir, "lab.pid")
 	if *down {
 		stopRunning(pidFile)
 		return lab.StopCluster(context.Background(), lab.ClusterConfig{WorkDir: filepath.Join(cfg.WorkDir, "kwok"), KwokBin: cfg.KwokBin, Log: cfg.Log}, lab.DefaultClusterName)
 	}
-	sc, err := lab.LookupScenario(*scenario)
-	if err != nil {
-		return err
+	cfg.Target.Model, cfg.TokensPerSecond, cfg.PrefillTokensPerSecond, cfg.KVBytesPerToken = *model, *tps, *prefill, *kvBytes
+	cfg.Lengths = lab.Lengths{InputMean: *inTok, OutputMean: *outTok, Sigma: *sigma, Max: lab.DefaultLengths.Max}
+	cfg.ClientTimeout, cfg.NodeProvisioning, cfg.Nodes, cfg.FreshStack, cfg.Seed, cfg.Speed = *timeout, *provisioning, *nodes, *fresh, *seed, *speed
+	cfg.CA = lab.CA{ScanInterval: *caScan, ScaleDownUnneededTime: *caUnneeded, ScaleDownDelayAfterAdd: *caAfterAdd,
+		MaxNodeProvisionTime: lab.DefaultCAMaxNodeProvisionTime, UnremovableRecheck: lab.DefaultCAUnremovableRecheck}
+	cfg.ColdStart = lab.ColdStart{ImageGB: *imageGB, PullGBps: *pullGBps, WeightsGB: *weightsGB, FUSEGBps: *fuseGBps,
+		EngineStart: *engine, XLACold: *xlaCold, XLAWarm: *xlaWarm}
+	if *verbose {
+		cfg.Log = os.Stderr
 	}
+	names := strings.Split(*scenario, ",")
+	var scs []lab.Scenario
+	for _, n := range names {
+		sc, err := lab.LookupScenario(strings.TrimSpace(n))
+		if err != nil {
+			return err
+		}
+		if sc.Name == "trace" && *trace != "" {
+			reqs, err := lab.ReadTraceFile(*trace)
+			if err != nil {
+				return err
+			}
+			sc = lab.Scenario{Name: "trace", Trace: reqs}
+		}
+		scs = append(scs, sc)
+	}
+	if *genTrace != "" {
+		return writeTrace(*genTrace, cfg, scs[0])
+	}
+	if envErr != nil {
+		return envErr
+	}
+	var vs []lab.Variant
+	list := *policy
+	if *compare {
+		list = *policies
+	}
+	for _, n := range strings.Split(list, ",") {
+		v, ok := lab.LookupVariant(strings.TrimSpace(n))
+		if !ok {
+			return fmt.Errorf("policy %q: want llmserve, seed003, seed001 or llm-d", n)
+		}
+		vs = append(vs, v)
+	}
+	if !*compare && len(scs) > 1 {
+		return fmt.Errorf("several scenarios need -compare")
+	}
+
 	// Ctrl-C and SIGTERM cancel the run; the deferred Close still deletes the cluster.
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	runs := 1
-	if *compare {
-		runs = len(lab.SeedVariants)
+	var total time.Duration
+	for _, sc := range scs {
+		total += time.Duration(len(vs)) * (time.Duration(float64(sc.Duration())/cfg.Speed) + 10*time.Minute)
 	}
-	ctx, cancel := context.WithTimeout(ctx, time.Duration(runs)*(sc.Duration()+10*time.Minute))
+	ctx, cancel := context.WithTimeout(ctx, total)
 	defer cancel()
 	if err := os.MkdirAll(cfg.WorkDir, 0o700); err != nil {
 		return err
@@ -74,45 +142,61 @@ func run() error {
 		return err
 	}
 	defer os.Remove(pidFile)
-
-	if !*compare {
-		_, _, err := runOnce(ctx, cfg, sc, "timeline")
-		return err
-	}
-	// -compare: the same scenario for llmserve's defaults and the seeds' HPAs, one after
-	// the other (in parallel they would share the CPU and skew each other).
-	var sums []lab.Summary
-	for _, v := range lab.SeedVariants {
-		c := cfg
-		c.Overrides, c.ScrapeInterval = v.Overrides, v.ScrapeInterval
-		fmt.Printf("llmserve lab: compare: %s\n", v.Name)
-		rows, predicted, err := runOnce(ctx, c, sc, "timeline-"+v.Name)
-		if err != nil {
-			return fmt.Errorf("%s: %w", v.Name, err)
+	if *maxReplicas > 0 {
+		for i := range vs {
+			vs[i].Overrides = withMaxReplicas(vs[i].Overrides, *maxReplicas)
 		}
-		sums = append(sums, lab.Summarize(v.Name, rows, sc, predicted))
 	}
+	opts := options{speed: *speed, slo: *slo, chipHour: *chipHour}
+
 	f, err := os.Create(filepath.Join(cfg.WorkDir, "compare.md"))
 	if err != nil {
 		return err
 	}
 	defer f.Close()
-	fmt.Fprintf(f, "Scenario %s (%s), model %s, %.1f req/s per replica, ingestion 3-7 s, HPA sync 15 s.\n\n", sc.Name, sc.Duration(), cfg.Target.Model, cfg.TokensPerSecond/cfg.OutputTokens)
-	lab.WriteTable(f, sums)
-	lab.WriteTable(os.Stdout, sums)
+	for _, sc := range scs {
+		var sums []lab.Summary
+		var runs []lab.Run
+		for _, v := range vs {
+			c := cfg
+			c.Overrides, c.ScrapeInterval = v.Overrides, v.ScrapeInterval
+			name := "timeline"
+			if *compare {
+				name = "timeline-" + sc.Name + "-" + v.Name
+				fmt.Printf("llmserve lab: compare: %s on %s\n", v.Name, sc.Name)
+			}
+			sum, rows, err := runOnce(ctx, c, sc, v.Name, name, opts)
+			if err != nil {
+				return fmt.Errorf("%s: %w", v.Name, err)
+			}
+			sums, runs = append(sums, sum), append(runs, lab.Run{Name: v.Name, Rows: rows})
+		}
+		header := fmt.Sprintf("Scenario %s (%s of world time at speed %g), model %s, seed %d.\n\n", sc.Name, sc.Duration(), cfg.Speed, cfg.Target.Model, cfg.Seed)
+		fmt.Fprint(f, header)
+		lab.WriteTable(f, sums)
+		fmt.Fprintln(f)
+		fmt.Print("\n" + header)
+		lab.WriteTable(os.Stdout, sums)
+		if *compare {
+			png := filepath.Join(cfg.WorkDir, "compare-"+sc.Name+".png")
+			if err := lab.WriteComparePNG(png, sc.Name, runs); err != nil {
+				return err
+			}
+			fmt.Printf("llmserve lab: combined plot %s\n", png)
+		}
+	}
 	fmt.Printf("llmserve lab: table %s\n", f.Name())
 	return nil
 }
 
 // runOnce starts a lab, runs the scenario with the live view, writes <name>.csv and
-// <name>.png, and stops the lab. It returns the rows and the replica count the model
-// predicts for the scenario's step.
-func runOnce(ctx context.Context, cfg lab.Config, sc lab.Scenario, name string) ([]lab.Row, int, error) {
+// <name>.png, and stops the lab. It returns the run's summary and rows.
+func runOnce(ctx context.Context, cfg lab.Config, sc lab.Scenario, policy, name string, o options) (lab.Summary, []lab.Row, error) {
 	fmt.Printf("llmserve lab: starting a kwok cluster and deploying %s (work dir %s)\n", cfg.Target.StackName(), cfg.WorkDir)
 	t0 := time.Now()
 	l, err := lab.Start(ctx, cfg)
 	if err != nil {
-		return nil, 0, err
+		return lab.Summary{}, nil, err
 	}
 	defer func() {
 		fmt.Println("llmserve lab: stopping the cluster")
@@ -121,23 +205,61 @@ func runOnce(ctx context.Context, cfg lab.Config, sc lab.Scenario, name string) 
 		}
 	}()
 	as := l.Stack.Profile.Autoscaling
-	fmt.Printf("llmserve lab: up in %s: %d fake %s nodes (%s), HPA %s/%s on %s target %.2g, replicas %d-%d\n",
-		time.Since(t0).Round(time.Second), l.Nodes, l.Stack.Profile.Accelerator.Topology, lab.NodePoolName,
-		l.Namespace, l.Name, l.HPAMetrics[0], l.Targets[0], as.MinReplicas, as.MaxReplicas)
-	fmt.Printf("llmserve lab: one replica serves %.1f req/s (maxNumSeqs %d, %.0f tokens/s, %.0f tokens/request); scenario %s, %s\n",
-		l.Model.Capacity(), l.Model.MaxNumSeqs, l.Model.TokensPerSecond, l.Model.OutputTokens, sc.Name, sc.Duration())
-	predicted := 0
-	for _, p := range sc.Phases {
-		if p.Name == "step" {
-			predicted = lab.PredictReplicas(l.Model, p.Load*l.Model.Capacity(), as.MinReplicas, as.MaxReplicas)
-		}
+	ca := "the cluster-autoscaler (log " + l.CALog() + ")"
+	if l.CALog() == "" {
+		ca = "a fixed pool"
 	}
+	fmt.Printf("llmserve lab: up in %s: TPU pool %d..%d nodes of %s under %s; HPA %s/%s on %v targets %v, replicas %d-%d\n",
+		time.Since(t0).Round(time.Second), l.MinNodes, l.MaxNodes, l.Stack.Profile.Accelerator.Topology, ca,
+		l.Namespace, l.Name, l.HPAMetrics, l.Targets, as.MinReplicas, as.MaxReplicas)
+	fmt.Printf("llmserve lab: a replica serves %.1f req/s (maxNumSeqs %d, decode %.0f tokens/s, prefill %.0f tokens/s a slot, %.0f/%.0f tokens a request); cold start %s; node provisioning %s\n",
+		l.Model.Capacity(), l.Model.MaxNumSeqs, l.Model.TokensPerSecond, l.Model.PrefillTokensPerSecond, l.Model.InputTokens, l.Model.OutputTokens, l.ColdStart, cfg.NodeProvisioning)
+	fmt.Printf("llmserve lab: scenario %s, %s of world time at speed %g (%s of wall time)\n", sc.Name, sc.Duration(), o.speed,
+		time.Duration(float64(sc.Duration())/o.speed).Round(time.Second))
 	view := lab.NewView(os.Stdout, as.MaxReplicas)
 	rows, runErr := l.Run(ctx, sc, view.Show)
+	outcomes, queued := l.Outcomes()
+	sum := lab.Summarize(policy, rows, outcomes, queued, o.slo, lab.Pricing{ChipHourUSD: o.chipHour, ChipsPerNode: l.ChipsPerNode})
 	csvPath, pngPath := filepath.Join(cfg.WorkDir, name+".csv"), filepath.Join(cfg.WorkDir, name+".png")
-	err = errors.Join(runErr, lab.WriteCSV(csvPath, rows), lab.WritePNG(pngPath, l.Name+" "+sc.Name, rows))
+	err = errors.Join(runErr, lab.WriteCSV(csvPath, rows), lab.WritePNG(pngPath, policy+" "+sc.Name, rows))
 	fmt.Printf("llmserve lab: timeline %s, plot %s\n", csvPath, pngPath)
-	return rows, predicted, err
+	return sum, rows, err
+}
+
+// writeTrace saves a scenario's generated requests as a CSV trace.
+func writeTrace(path string, cfg lab.Config, sc lab.Scenario) error {
+	st, err := lab.ResolveConfig(cfg.Target, lab.StackSettings(nil, nil, ""))
+	if err != nil {
+		return err
+	}
+	m := lab.ModelFor(*st, cfg)
+	reqs := lab.GenerateTrace(sc, m.Capacity(), cfg.Lengths, cfg.Seed)
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	if err := lab.WriteTrace(f, reqs); err != nil {
+		_ = f.Close()
+		return err
+	}
+	fmt.Printf("llmserve lab: %d requests of %s (%s) written to %s\n", len(reqs), sc.Name, sc.Duration(), path)
+	return f.Close()
+}
+
+func withMaxReplicas(o map[string]any, n int) map[string]any {
+	out := map[string]any{}
+	for k, v := range o {
+		out[k] = v
+	}
+	as := map[string]any{}
+	if a, ok := out["autoscaling"].(map[string]any); ok {
+		for k, v := range a {
+			as[k] = v
+		}
+	}
+	as["maxReplicas"] = n
+	out["autoscaling"] = as
+	return out
 }
 
 // stopRunning sends SIGTERM to the lab whose pid the file holds, if it is still an

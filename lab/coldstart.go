@@ -1,0 +1,95 @@
+package lab
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/llmserve/llmserve/catalog"
+)
+
+// ColdStart is how long a replica scheduled on a ready node takes to serve: its image pull,
+// its weights read through GCS FUSE, the engine's start and the XLA compilation, which is
+// warm once a replica has published the XLA cache (llmserve's shared XLA cache, see
+// catalog.XLACacheShared) and cold otherwise. Every term is a flag of the lab command.
+type ColdStart struct {
+	ImageGB, PullGBps   float64 // image size and registry pull throughput
+	WeightsGB, FUSEGBps float64 // weights size and GCS FUSE read throughput
+	EngineStart         time.Duration
+	XLACold, XLAWarm    time.Duration
+}
+
+// Cold-start defaults, each with its source.
+const (
+	// DefaultImageGB: the vllm/vllm-tpu image is about 3 GB compressed (marin-community/marin
+	// #704: "the official VLLM tpu docker container only be 3GB"; vllm-project/vllm#23270 cut
+	// 3 GB of pip cache from it).
+	DefaultImageGB = 3.0
+	// DefaultPullGBps: 0.1 GB/s, an assumption (no public figure for Artifact Registry or
+	// Docker Hub to a TPU VM was found): 30 s for the image. GKE image streaming would start
+	// the container sooner; the flag models either.
+	DefaultPullGBps = 0.1
+	// DefaultFUSEGBps: 0.57 GB/s, GKE's Cloud Storage FUSE inference profile loading
+	// Qwen3-235B-A22B (480 GB) on TPUs in 14 minutes (Google Cloud blog, "Optimize AI/ML
+	// workloads with GKE Cloud Storage FUSE profiles").
+	DefaultFUSEGBps = 0.57
+	// DefaultEngineStart: 20 s from container start to the engine's config (vllm-project/vllm
+	// #44881 measures ~16 s "Container init -> engine config").
+	DefaultEngineStart = 20 * time.Second
+	// DefaultXLACold and DefaultXLAWarm: 340 s cold and 135 s warm XLA compilation in
+	// vllm-project/tpu-inference#1707; marin-community/marin#2318 measures the same shape for
+	// Llama 3.1 8B on TPU (357 s first start, 154 s with a local compilation cache).
+	DefaultXLACold = 340 * time.Second
+	DefaultXLAWarm = 135 * time.Second
+)
+
+// DefaultColdStart returns the default cold start of a profile whose weights are weightsGB
+// (stacks.Size).
+func DefaultColdStart(weightsGB float64) ColdStart {
+	return ColdStart{ImageGB: DefaultImageGB, PullGBps: DefaultPullGBps,
+		WeightsGB: weightsGB, FUSEGBps: DefaultFUSEGBps,
+		EngineStart: DefaultEngineStart, XLACold: DefaultXLACold, XLAWarm: DefaultXLAWarm}
+}
+
+// Duration is the time from scheduling to serving, with a warm XLA cache or a cold one.
+func (c ColdStart) Duration(warm bool) time.Duration {
+	d := c.EngineStart + c.XLACold
+	if warm {
+		d = c.EngineStart + c.XLAWarm
+	}
+	if c.PullGBps > 0 {
+		d += seconds(c.ImageGB / c.PullGBps)
+	}
+	if c.FUSEGBps > 0 {
+		d += seconds(c.WeightsGB / c.FUSEGBps)
+	}
+	return d
+}
+
+func (c ColdStart) String() string {
+	return fmt.Sprintf("image %.1f GB at %.2f GB/s + weights %.1f GB at %.2f GB/s + engine %s + XLA %s cold / %s warm = %s cold, %s warm",
+		c.ImageGB, c.PullGBps, c.WeightsGB, c.FUSEGBps, c.EngineStart, c.XLACold, c.XLAWarm,
+		c.Duration(false).Round(time.Second), c.Duration(true).Round(time.Second))
+}
+
+// XLACache follows the published state of the shared XLA cache: with the shared mode the
+// first replica to serve publishes its cache PublishDelay later (the profile's
+// storage.xlaCachePublishDelay), and replicas that start after that compile warm. The
+// per-pod and off modes never share, so every replica compiles cold.
+type XLACache struct {
+	Mode         string
+	PublishDelay time.Duration
+	publishedAt  time.Duration
+	published    bool
+}
+
+// Served records that a replica began serving at t.
+func (x *XLACache) Served(t time.Duration) {
+	if x.Mode == catalog.XLACacheShared && !x.published {
+		x.published, x.publishedAt = true, t+x.PublishDelay
+	}
+}
+
+// Warm says whether a replica starting at t finds a published cache.
+func (x *XLACache) Warm(t time.Duration) bool {
+	return x.Mode == catalog.XLACacheShared && x.published && t >= x.publishedAt
+}
