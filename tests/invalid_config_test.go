@@ -51,7 +51,7 @@ var invalidCases = []invalidCase{
 	{"system pool bounds", set("llmserve:cluster", m{"systemPool": m{"minNodes": 3, "maxNodes": 1}}),
 		"llmserve:cluster.systemPool: minNodes 3 and maxNodes 1: want 0 <= minNodes <= maxNodes"},
 	{"unknown cluster field", set("llmserve:cluster", m{"nmae": "x"}),
-		"llmserve:cluster: field nmae not found"},
+		"llmserve:cluster.nmae is not a field; did you mean name? want one of context, deletionProtection, location, mode, name, network, releaseChannel, subnetwork, systemPool, version, zones"},
 	{"cluster not an object", set("llmserve:cluster", "standard"),
 		`llmserve:cluster: want an object, got "standard"`},
 	// Accelerator pool
@@ -130,7 +130,7 @@ var invalidCases = []invalidCase{
 	{"unknown profile", set("llmserve:model", "llama-9"),
 		`llmserve:model "llama-9": no such profile; want one of gemma-3-1b-it, gemma-7b, llama-3.1-70b, llama-3.1-8b, qwen2.5-32b`},
 	{"override typo", over(m{"server": m{"maxNumSeq": 4}}),
-		`llmserve:overrides over profile "llama-3.1-8b": field maxNumSeq not found (fields are those of stacks/models/*.yaml)`},
+		"llmserve:overrides.server.maxNumSeq is not a field; did you mean maxNumSeqs? want one of cpu, env, extraArgs, maxModelLen, maxNumBatchedTokens, maxNumSeqs, memory, port, tensorParallelSize"},
 	{"bad engine", over(m{"engine": "tgi"}),
 		`engine "tgi": want vllm or jetstream`},
 	{"latest image", over(m{"image": "vllm/vllm-tpu:latest"}),

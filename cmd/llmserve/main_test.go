@@ -81,7 +81,7 @@ func TestValidateBadProfilesAndOverrides(t *testing.T) {
 		{"min over max", []string{"--set", "overrides.autoscaling.minReplicas=3"},
 			"autoscaling.maxReplicas 2: must be at least minReplicas 3"},
 		{"override typo", []string{"--set", "overrides.server.maxNumSeq=4"},
-			`llmserve:overrides over profile "llama-3.1-8b": field maxNumSeq not found (fields are those of stacks/models/*.yaml)`},
+			"llmserve:overrides.server.maxNumSeq is not a field; did you mean maxNumSeqs? want one of cpu, env, extraArgs, maxModelLen, maxNumBatchedTokens, maxNumSeqs, memory, port, tensorParallelSize"},
 		{"unknown profile", []string{"--model", "mixtral"},
 			`llmserve:model "mixtral": no such profile; want one of gemma-3-1b-it, gemma-7b, llama-3.1-70b, llama-3.1-8b, qwen2.5-32b`},
 		{"latest image", []string{"--set", "overrides.image=vllm/vllm-tpu:latest"},
