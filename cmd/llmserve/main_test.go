@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/spf13/cobra"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -117,7 +118,7 @@ func TestUsageErrors(t *testing.T) {
 	assert.Equal(t, exitInvalid, code)
 	assert.Contains(t, errOut, "Pulumi.staging.yaml")
 	code, _, errOut = llmserve(t, "validate", "--set", "novalue")
-	assert.Equal(t, exitInvalid, code)
+	assert.Equal(t, exitUsage, code, "a --set without = is a usage error")
 	assert.Contains(t, errOut, `--set "novalue": want key=value`)
 }
 
@@ -141,4 +142,32 @@ func TestProgressColor(t *testing.T) {
 	require.NoError(t, err)
 	defer f.Close()
 	assert.Equal(t, "never", progressColor(f), "a file is not a terminal")
+}
+
+func TestExitCodes(t *testing.T) {
+	t.Setenv("HF_TOKEN", "hf_test")
+	t.Run("interrupted operation is 130, not 3", func(t *testing.T) {
+		ctx, cancel := context.WithCancel(context.Background())
+		cancel()
+		var out, errOut bytes.Buffer
+		code := run(ctx, []string{"preview", "--env", "dev", "--dir", filepath.Join("..", ".."),
+			"--backend", "file://" + t.TempDir(), "--pulumi-bin", t.TempDir()}, &out, &errOut)
+		assert.Equal(t, exitInterrupted, code, errOut.String())
+	})
+	t.Run("panic is internal, 70", func(t *testing.T) {
+		var errOut bytes.Buffer
+		boom := &cobra.Command{Use: "boom", RunE: func(*cobra.Command, []string) error { panic("boom") }}
+		code := execute(context.Background(), boom, nil, &errOut)
+		assert.Equal(t, exitInternal, code)
+		assert.Contains(t, errOut.String(), "llmserve: internal error (please report it): boom")
+		for _, documented := range []int{exitOK, exitInvalid, exitUsage, exitFailed, exitInterrupted} {
+			assert.NotEqual(t, documented, exitInternal)
+		}
+	})
+	t.Run("malformed --set is usage", func(t *testing.T) {
+		for _, bad := range []string{"novalue", "=3", "pool..maxNodes=1", "gcp.zone=us-central1-b", "pool.maxNodes=[1", "a b=1"} {
+			code, _, errOut := llmserve(t, "validate", "--env", "dev", "--set", bad)
+			assert.Equal(t, exitUsage, code, "%s: %s", bad, errOut)
+		}
+	})
 }

@@ -36,7 +36,7 @@ func (f *stackFlags) load() (deploy.Target, deploy.Settings, error) {
 	}
 	for _, s := range f.sets {
 		if err := applySet(values, s); err != nil {
-			return deploy.Target{}, deploy.Settings{}, invalid(err)
+			return deploy.Target{}, deploy.Settings{}, err
 		}
 	}
 	if f.model != "" {
