@@ -6,6 +6,7 @@ import (
 	"flag"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -96,7 +97,7 @@ func TestValidateBadProfilesAndOverrides(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			code, _, errOut := llmserve(t, append([]string{"validate", "--env", "dev"}, tc.args...)...)
 			assert.Equal(t, exitInvalid, code)
-			assert.Contains(t, strings.Split(errOut, "\n"), tc.want, errOut)
+			assert.Contains(t, problemLines(errOut), tc.want, errOut)
 		})
 	}
 }
@@ -170,4 +171,16 @@ func TestExitCodes(t *testing.T) {
 			assert.Equal(t, exitUsage, code, "%s: %s", bad, errOut)
 		}
 	})
+}
+
+// fileLine is the "<env file>:<line>: " prefix llmserve puts before a problem set in a file.
+var fileLine = regexp.MustCompile(`^\S+\.yaml:[0-9]+: `)
+
+// problemLines are the lines of the command's error output without their file:line prefix.
+func problemLines(errOut string) []string {
+	var out []string
+	for _, l := range strings.Split(errOut, "\n") {
+		out = append(out, fileLine.ReplaceAllString(l, ""))
+	}
+	return out
 }

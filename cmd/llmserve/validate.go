@@ -37,7 +37,9 @@ func newValidateCommand() *cobra.Command {
 					return err // the command line is wrong, not the config
 				}
 				if err == nil {
-					_, err = deploy.Check(target, settings)
+					if _, err = deploy.Check(target, settings); err != nil {
+						err = errors.New(t.annotate(err))
+					}
 				}
 				if err != nil {
 					bad = append(bad, fmt.Errorf("%s: invalid:\n%w", stackLabel(t), err))
