@@ -113,7 +113,7 @@ var invalidCases = []invalidCase{
 	{"dcgm on tpu", set("llmserve:metrics", m{"adapter": "prometheus-adapter", "backend": "prometheus-operator"}).andThen(over(m{"autoscaling": m{"metrics": []m{{"metric": "DCGM_FI_DEV_GPU_UTIL", "target": 80}}}})),
 		`autoscaling.metrics[0]: "DCGM_FI_DEV_GPU_UTIL" measures NVIDIA GPUs; this profile runs on tpu-v6e`},
 	{"dcgm over 100", set("llmserve:model", "gemma-3-1b-it").andThen(set("llmserve:metrics", m{"adapter": "prometheus-adapter", "backend": "prometheus-operator"})).andThen(over(m{"autoscaling": m{"metrics": []m{{"metric": "DCGM_FI_DEV_GPU_UTIL", "target": 800}}}})),
-		`autoscaling.metrics[0]: target 800 for "DCGM_FI_DEV_GPU_UTIL" is out of range: GPU utilisation is 0-100`},
+		`autoscaling.metrics[0]: target 800 for "DCGM_FI_DEV_GPU_UTIL" is out of range: the metric is a percentage, 0-100; write 80% as 80`},
 	{"tpu memory on operator", set("llmserve:metrics", m{"adapter": "prometheus-adapter", "backend": "prometheus-operator"}).andThen(over(m{"autoscaling": m{"metrics": []m{{"metric": "memory_used_percentage", "target": 0.8}}}})),
 		`autoscaling.metrics[0]: "memory_used_percentage" is a GKE system metric in Cloud Monitoring; it needs llmserve:metrics.backend managed-prometheus`},
 	{"tpu memory on gpu", set("llmserve:model", "gemma-3-1b-it").andThen(set("llmserve:metrics", m{"adapter": "prometheus-adapter"})).andThen(over(m{"autoscaling": m{"metrics": []m{{"metric": "memory_used_percentage", "target": 0.8}}}})),
