@@ -42,6 +42,21 @@ type Config struct {
 	SkipAwait bool
 	// RenderDir writes manifests instead of applying them (llmserve:renderDir).
 	RenderDir string
+
+	// stack is the Pulumi stack the config is for; user holds the sections as the user wrote
+	// them, before defaults, so checks can tell a setting from a default.
+	stack string
+	user  userSettings
+	// hfTokenPlain: llmserve:hfToken was set without --secret.
+	hfTokenPlain bool
+}
+
+// userSettings are the config sections before defaults.
+type userSettings struct {
+	Cluster    ClusterConfig
+	Pool       PoolConfig
+	ModelStore ModelStoreConfig
+	Serving    ServingConfig
 }
 
 // ClusterConfig is llmserve:cluster.
@@ -163,6 +178,7 @@ func Load(ctx *pulumi.Context) (*Config, error) {
 
 	if tok, err := cfg.TrySecret("hfToken"); err == nil {
 		c.HFToken, c.HasHFToken = tok, true
+		c.hfTokenPlain = !ctx.IsConfigSecret(Namespace + ":hfToken")
 	}
 
 	if c.ModelName == "" {
@@ -174,6 +190,8 @@ func Load(ctx *pulumi.Context) (*Config, error) {
 	if len(problems) > 0 {
 		return nil, errors.Join(problems...)
 	}
+	c.stack = ctx.Stack()
+	c.user = userSettings{Cluster: c.Cluster, Pool: c.Pool, ModelStore: c.ModelStore, Serving: c.Serving}
 	c.applyDefaults(ctx.Stack())
 	if err := c.Validate(); err != nil {
 		return nil, err

@@ -13,12 +13,10 @@ import (
 )
 
 var (
-	projectIDRe     = regexp.MustCompile(`^[a-z][a-z0-9-]{4,28}[a-z0-9]$`)
 	projectNumberRe = regexp.MustCompile(`^[0-9]{6,20}$`)
 	semverRe        = regexp.MustCompile(`^[0-9]+\.[0-9]+\.[0-9]+$`)
 	clusterNameRe   = regexp.MustCompile(`^[a-z]([a-z0-9-]{0,38}[a-z0-9])?$`)
 	dnsLabelRe      = regexp.MustCompile(`^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$`)
-	bucketRe        = regexp.MustCompile(`^[a-z0-9][a-z0-9._-]{1,61}[a-z0-9]$`)
 	// Image references must carry a tag other than latest, or a digest.
 	pinnedImageRe = regexp.MustCompile(`^[^\s:@]+(:[0-9]+)?(/[^\s:@]+)*(:[\w][\w.-]{0,127}|@sha256:[0-9a-f]{64})$`)
 )
@@ -51,6 +49,12 @@ func (c *Config) Validate() error {
 	c.validateMetrics(&p)
 	c.validateProfile(&p)
 	c.validateAutoscaling(&p)
+	c.validateLocations(&p)
+	c.validateModeOnly(&p)
+	c.validateBounds(&p)
+	c.validateServer(&p)
+	c.validateTargets(&p)
+	c.validateNames(&p)
 	return errors.Join(p...)
 }
 
@@ -58,8 +62,8 @@ func (c *Config) validateGCP(p *problems) {
 	if c.GCPResources || c.Cluster.Mode != "existing" {
 		if c.Project == "" {
 			p.addf("gcp:project: required; set it with `pulumi config set gcp:project <project-id>`")
-		} else if !projectIDRe.MatchString(c.Project) {
-			p.addf("gcp:project %q: not a project ID (6-30 lowercase letters, digits and hyphens, starting with a letter)", c.Project)
+		} else if why := catalog.CheckProjectID(c.Project); why != "" {
+			p.addf("gcp:project %q: %s", c.Project, why)
 		}
 	}
 	if c.ProjectNumber != "" && !projectNumberRe.MatchString(c.ProjectNumber) {
@@ -87,21 +91,16 @@ func (c *Config) validateCluster(p *problems) {
 		p.addf("llmserve:cluster.mode %q: want one of standard, autopilot, existing", cl.Mode)
 	}
 	if !clusterNameRe.MatchString(cl.Name) {
-		p.addf("llmserve:cluster.name %q: want 1-40 lowercase letters, digits and hyphens, starting with a letter", cl.Name)
+		if c.user.Cluster.Name == "" && c.stack != "" {
+			p.addf("llmserve:cluster.name %q: derived from the stack name %q, but GKE cluster names are 1-40 lowercase letters, digits and hyphens, starting with a letter; set llmserve:cluster.name", cl.Name, c.stack)
+		} else {
+			p.addf("llmserve:cluster.name %q: want 1-40 lowercase letters, digits and hyphens, starting with a letter", cl.Name)
+		}
 	}
 	switch cl.ReleaseChannel {
 	case "RAPID", "REGULAR", "STABLE", "EXTENDED", "UNSPECIFIED":
 	default:
 		p.addf("llmserve:cluster.releaseChannel %q: want one of RAPID, REGULAR, STABLE, EXTENDED, UNSPECIFIED", cl.ReleaseChannel)
-	}
-	region := cl.Location
-	if strings.Count(region, "-") > 1 {
-		region = region[:strings.LastIndex(region, "-")]
-	}
-	for i, z := range cl.Zones {
-		if region != "" && !strings.HasPrefix(z, region+"-") {
-			p.addf("llmserve:cluster.zones[%d] %q: not a zone of %s; use %s-<letter>", i, z, region, region)
-		}
 	}
 	if sp := cl.SystemPool; sp.MinNodes < 0 || sp.MaxNodes < sp.MinNodes {
 		p.addf("llmserve:cluster.systemPool: minNodes %d and maxNodes %d: want 0 <= minNodes <= maxNodes", sp.MinNodes, sp.MaxNodes)
@@ -132,8 +131,8 @@ func (c *Config) validatePool(p *problems) {
 			p.addf("llmserve:pool.driverVersion %q: want LATEST or DEFAULT (GKE-managed driver install)", pl.DriverVersion)
 		}
 	}
-	if pl.DiskSizeGB != 0 && pl.DiskSizeGB < 10 {
-		p.addf("llmserve:pool.diskSizeGb %d: want at least 10", pl.DiskSizeGB)
+	if pl.DiskSizeGB != 0 && pl.DiskSizeGB < catalog.MinBootDiskGB {
+		p.addf("llmserve:pool.diskSizeGb %d: want at least %d (GKE's smallest boot disk)", pl.DiskSizeGB, catalog.MinBootDiskGB)
 	}
 }
 
@@ -143,8 +142,17 @@ func (c *Config) validateStore(p *problems) {
 		if !c.GCPResources {
 			p.addf("llmserve:modelStore.bucket: required when llmserve:gcpResources is false; name the bucket that already exists")
 		}
-	} else if !bucketRe.MatchString(b) || strings.HasPrefix(b, "goog") || strings.Contains(b, "google") || strings.Contains(b, "..") {
-		p.addf("llmserve:modelStore.bucket %q: not a valid bucket name (3-63 lowercase letters, digits, '-', '_' and '.', no \"goog\" prefix); set llmserve:modelStore.bucket", b)
+	} else if why := catalog.CheckBucketName(b); why != "" {
+		if c.user.ModelStore.Bucket == "" {
+			p.addf("llmserve:modelStore.bucket %q: derived as <gcp:project>-llmserve-<stack>, it %s (GCS naming rules); set llmserve:modelStore.bucket", b, why)
+		} else {
+			p.addf("llmserve:modelStore.bucket %q: %s (GCS naming rules); set llmserve:modelStore.bucket", b, why)
+		}
+	}
+	if loc := c.ModelStore.Location; c.GCPResources && loc != "" {
+		if why := catalog.CheckBucketLocation(loc, c.clusterRegion()); why != "" {
+			p.addf("llmserve:modelStore.location %q: %s", loc, why)
+		}
 	}
 	switch c.ModelStore.StorageClass {
 	case "STANDARD", "NEARLINE", "COLDLINE", "ARCHIVE":
