@@ -94,6 +94,10 @@ func ParseEnvFile(path string, raw []byte) (*EnvFile, error) {
 		}
 		f.Lines[key] = k.Line
 		indexLines(v, key, f.Lines)
+		if dup, line := duplicateKey(v, key); dup != "" {
+			fail(line, "%s", dup)
+			continue
+		}
 		if v.Kind == yaml.MappingNode && len(v.Content) == 2 && v.Content[0].Value == "secure" {
 			f.Encrypted = append(f.Encrypted, key)
 			continue
@@ -123,6 +127,33 @@ func ParseEnvFile(path string, raw []byte) (*EnvFile, error) {
 		return nil, errors.Join(errs...)
 	}
 	return f, nil
+}
+
+// duplicateKey finds a key set twice in one mapping under n (yaml.v3 refuses it only when
+// decoding, with a message that names no config key).
+func duplicateKey(n *yaml.Node, key string) (string, int) {
+	switch n.Kind {
+	case yaml.MappingNode:
+		seen := map[string]int{}
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			k := n.Content[i]
+			sub := key + "." + k.Value
+			if first, ok := seen[k.Value]; ok {
+				return fmt.Sprintf("%s is set twice (also line %d); keep one", sub, first), k.Line
+			}
+			seen[k.Value] = k.Line
+			if d, line := duplicateKey(n.Content[i+1], sub); d != "" {
+				return d, line
+			}
+		}
+	case yaml.SequenceNode:
+		for i, item := range n.Content {
+			if d, line := duplicateKey(item, fmt.Sprintf("%s[%d]", key, i)); d != "" {
+				return d, line
+			}
+		}
+	}
+	return "", 0
 }
 
 // indexLines records the line of every key path under n.
