@@ -42,7 +42,18 @@ test-integration: tools crds
 	go test $(GO_TEST_FLAGS) -tags integration -count=1 -timeout 30m ./tests/...
 
 ## test: every test layer
-test: build vet test-unit test-integration
+test: build vet test-unit fuzz-short test-integration
+
+## fuzz-short: each config fuzz target for FUZZTIME (default 10s): env files and --set
+FUZZTIME ?= 10s
+.PHONY: fuzz-short fuzz
+fuzz-short:
+	go test ./deploy -run '^$$' -fuzz '^FuzzEnvFile$$' -fuzztime $(FUZZTIME)
+	go test ./cmd/llmserve -run '^$$' -fuzz '^FuzzSet$$' -fuzztime $(FUZZTIME)
+
+## fuzz: the same targets, longer (FUZZTIME=5m each)
+fuzz:
+	$(MAKE) fuzz-short FUZZTIME=5m
 
 ## golden: refresh the golden snapshots (review the diff like code)
 golden:
