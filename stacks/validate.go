@@ -17,8 +17,14 @@ var (
 	semverRe        = regexp.MustCompile(`^[0-9]+\.[0-9]+\.[0-9]+$`)
 	clusterNameRe   = regexp.MustCompile(`^[a-z]([a-z0-9-]{0,38}[a-z0-9])?$`)
 	dnsLabelRe      = regexp.MustCompile(`^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$`)
-	// Image references must carry a tag other than latest, or a digest.
-	pinnedImageRe = regexp.MustCompile(`^[^\s:@]+(:[0-9]+)?(/[^\s:@]+)*(:[\w][\w.-]{0,127}|@sha256:[0-9a-f]{64})$`)
+	// Image references must follow the reference grammar (distribution/reference
+	// regexp.go: an optional registry host[:port], lowercase path components separated by
+	// '.', '_', '__' or '-'s, a tag of at most 128 word characters, '.' and '-', or a sha256
+	// digest) and carry a tag other than latest, or a digest.
+	pinnedImageRe = regexp.MustCompile(`^` +
+		`(?:(?:[a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9])(?:\.(?:[a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9]))*(?::[0-9]+)?/)?` +
+		`[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*` +
+		`(?::[\w][\w.-]{0,127}(?:@sha256:[0-9a-f]{64})?|@sha256:[0-9a-f]{64})$`)
 )
 
 // pinned says whether an image reference names a fixed version: a tag other than latest,

@@ -298,6 +298,8 @@ var cliCases = []cliCase{
 	{name: "image latest", file: over("{image: 'vllm/vllm-tpu:latest'}"), key: "image", want: "pin a version tag or digest"},
 	{name: "image untagged", file: over("{image: vllm/vllm-tpu}"), key: "image", want: "pin a version tag or digest"},
 	{name: "image with space", file: over("{image: 'vllm/vllm tpu:v1'}"), key: "image", want: "pin a version tag or digest"},
+	{name: "image upper case path", file: over("{image: 'vllm/VLLM-tpu:v0.19.0'}"), key: "image", want: "pin a version tag or digest"},
+	{name: "image bad digest", file: over("{image: 'vllm/vllm-tpu@sha256:abc'}"), key: "image", want: "pin a version tag or digest"},
 	{name: "gpu image on tpu", file: over("{image: 'vllm/vllm-openai:v0.18.2'}"), key: "image", want: "cannot drive TPUs"},
 	{name: "dtype", file: over("{dtype: fp4}"), key: "dtype", want: "want bfloat16"},
 	{name: "port", file: over("{server: {port: 70000}}"), key: "server.port", want: "want 1-65535"},
