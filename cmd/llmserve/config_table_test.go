@@ -420,3 +420,27 @@ func TestCLIBaseEnvIsValid(t *testing.T) {
 	require.NoError(t, os.WriteFile(filepath.Join(dir, "Pulumi.x.yaml"), []byte(renderEnv(with(baseEnv, existing))), 0o644))
 	require.Equal(t, exitOK, run(context.Background(), []string{"validate", "--env", "x", "--dir", dir}, &out, &errOut), errOut.String())
 }
+
+// TestMessagesPointAtTheFileLine: a problem with a key set in the env file names the file
+// and the key's line, for decoding errors and validation alike; one set by --set does not.
+func TestMessagesPointAtTheFileLine(t *testing.T) {
+	t.Setenv("HF_TOKEN", "hf_test")
+	dir := t.TempDir()
+	file := filepath.Join(dir, "Pulumi.t.yaml")
+	content := "config:\n  gcp:project: my-project\n  gcp:region: us-central1\n" +
+		"  llmserve:cluster:\n    mode: standard\n    name: llm-dev\n    zones: [us-central1-b]\n" +
+		"  llmserve:pool:\n    maxNodes: three\n"
+	require.NoError(t, os.WriteFile(file, []byte(content), 0o644))
+	var out, errOut bytes.Buffer
+	code := run(context.Background(), []string{"validate", "--env", "t", "--dir", dir}, &out, &errOut)
+	assert.Equal(t, exitInvalid, code)
+	assert.Contains(t, errOut.String(), file+`:9: llmserve:pool.maxNodes "three": want a whole number`)
+
+	content = strings.Replace(content, "maxNodes: three", "maxNodes: 2\n  llmserve:serving:\n    namespace: kube-system", 1)
+	require.NoError(t, os.WriteFile(file, []byte(content), 0o644))
+	errOut.Reset()
+	code = run(context.Background(), []string{"validate", "--env", "t", "--dir", dir, "--set", "cluster.releaseChannel=fast"}, &out, &errOut)
+	assert.Equal(t, exitInvalid, code)
+	assert.Contains(t, errOut.String(), file+`:11: llmserve:serving.namespace "kube-system": a system namespace`)
+	assert.Contains(t, errOut.String(), "\nllmserve:cluster.releaseChannel \"fast\"", "a key set by --set has no file line")
+}
