@@ -224,6 +224,12 @@ func DecodeObject(key, raw string, v any) error {
 	if strings.TrimSpace(raw) == "" {
 		return nil
 	}
+	// Decoding to a generic value first applies yaml.v3's guard against excessive aliasing
+	// ("billion laughs"), which the node walk below would otherwise expand.
+	var generic any
+	if err := yaml.Unmarshal([]byte(raw), &generic); err != nil {
+		return fmt.Errorf("llmserve:%s: not a YAML/JSON object: %v", key, cleanYAMLError(err))
+	}
 	n, err := parseDoc([]byte(raw))
 	if err != nil {
 		return fmt.Errorf("llmserve:%s: not a YAML/JSON object: %v", key, cleanYAMLError(err))

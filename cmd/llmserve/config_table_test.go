@@ -444,3 +444,13 @@ func TestMessagesPointAtTheFileLine(t *testing.T) {
 	assert.Contains(t, errOut.String(), file+`:11: llmserve:serving.namespace "kube-system": a system namespace`)
 	assert.Contains(t, errOut.String(), "\nllmserve:cluster.releaseChannel \"fast\"", "a key set by --set has no file line")
 }
+
+// TestSetAliasBomb: a --set value that expands exponentially through YAML aliases is refused
+// quickly rather than walked.
+func TestSetAliasBomb(t *testing.T) {
+	t.Setenv("HF_TOKEN", "hf_test")
+	bomb := "{a: &a [x,x,x,x,x,x,x,x,x], b: &b [*a,*a,*a,*a,*a,*a,*a,*a,*a], c: &c [*b,*b,*b,*b,*b,*b,*b,*b,*b], d: &d [*c,*c,*c,*c,*c,*c,*c,*c,*c], e: &e [*d,*d,*d,*d,*d,*d,*d,*d,*d], f: &f [*e,*e,*e,*e,*e,*e,*e,*e,*e], g: [*f,*f,*f,*f,*f,*f,*f,*f,*f]}"
+	code, _, errOut := llmserve(t, "validate", "--env", "dev", "--set", "pool="+bomb)
+	assert.NotEqual(t, exitOK, code, errOut)
+	assert.NotEqual(t, exitInternal, code, errOut)
+}
