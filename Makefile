@@ -59,8 +59,20 @@ test-integration: tools crds
 	go test $(GO_TEST_FLAGS) -tags integration -count=1 -timeout 30m ./tests/...
 
 ## test: every test layer, fastest first: lint and the mock tests run before any tool is
-## built, so a fresh machine reports them within minutes
-test: lint test-unit test-integration
+## built, so a fresh machine reports them within minutes; the fuzz targets last (their first
+## build instruments every dependency)
+test: lint test-unit test-integration fuzz-short
+
+## fuzz-short: each config fuzz target for FUZZTIME (default 10s): env files and --set
+FUZZTIME ?= 10s
+.PHONY: fuzz-short fuzz
+fuzz-short:
+	go test ./deploy -run '^$$' -fuzz '^FuzzEnvFile$$' -fuzztime $(FUZZTIME)
+	go test ./cmd/llmserve -run '^$$' -fuzz '^FuzzSet$$' -fuzztime $(FUZZTIME)
+
+## fuzz: the same targets, longer (FUZZTIME=5m each)
+fuzz:
+	$(MAKE) fuzz-short FUZZTIME=5m
 
 ## golden: refresh the golden snapshots (review the diff like code)
 golden:

@@ -2,6 +2,7 @@ package catalog
 
 import (
 	"fmt"
+	"math"
 	"slices"
 	"sort"
 	"strings"
@@ -27,6 +28,20 @@ const (
 // serves as a Pods metric.
 const GPUUtilizationRecord = "llmserve_gpu_utilization"
 
+// Unit is what a metric's value counts, and so what a target for it must look like.
+type Unit string
+
+const (
+	// UnitCount: requests or sequences; any target above 0.
+	UnitCount Unit = "count"
+	// UnitFraction: a share from 0 to 1 (vLLM: "1 means 100 percent usage").
+	UnitFraction Unit = "fraction"
+	// UnitPercent: a share from 0 to 100 (DCGM's GPU utilisation).
+	UnitPercent Unit = "percent"
+	// UnitBytes: a memory gauge in bytes.
+	UnitBytes Unit = "bytes"
+)
+
 // KnownMetric is what llmserve knows of one metric the HPA can scale on.
 type KnownMetric struct {
 	Name   string
@@ -36,9 +51,9 @@ type KnownMetric struct {
 	// Adapters that can serve it to the HPA ("none" means an adapter the user runs, with
 	// the Stackdriver adapter's names).
 	Adapters []string
-	// Fraction marks a 0..1 gauge: a target above 1 can never be reached.
-	Fraction bool
-	Help     string
+	// Unit is what the value counts; targets are checked against it.
+	Unit Unit
+	Help string
 }
 
 var allAdapters = []string{AdapterStackdriver, AdapterPrometheus, AdapterNone}
@@ -57,21 +72,21 @@ var allAdapters = []string{AdapterStackdriver, AdapterPrometheus, AdapterNone}
 //     memory_used_percentage, a prometheus-adapter rule over Managed Prometheus.
 //   - DCGM_FI_DEV_GPU_UTIL (0-100 %): NVIDIA dcgm-exporter's default counters (seed 002).
 var knownMetrics = []KnownMetric{
-	{Name: "vllm:num_requests_waiting", Source: ServerGauge, Engines: []string{EngineVLLM}, Adapters: allAdapters,
+	{Name: "vllm:num_requests_waiting", Source: ServerGauge, Engines: []string{EngineVLLM}, Adapters: allAdapters, Unit: UnitCount,
 		Help: "requests queued in the server; scale for throughput"},
-	{Name: "vllm:num_requests_running", Source: ServerGauge, Engines: []string{EngineVLLM}, Adapters: allAdapters,
+	{Name: "vllm:num_requests_running", Source: ServerGauge, Engines: []string{EngineVLLM}, Adapters: allAdapters, Unit: UnitCount,
 		Help: "requests in the running batch"},
-	{Name: "vllm:kv_cache_usage_perc", Source: ServerGauge, Engines: []string{EngineVLLM}, Adapters: allAdapters, Fraction: true,
+	{Name: "vllm:kv_cache_usage_perc", Source: ServerGauge, Engines: []string{EngineVLLM}, Adapters: allAdapters, Unit: UnitFraction,
 		Help: "KV-cache use, 0..1; scale for latency"},
-	{Name: "jetstream_prefill_backlog_size", Source: ServerGauge, Engines: []string{EngineJetStream}, Adapters: allAdapters,
+	{Name: "jetstream_prefill_backlog_size", Source: ServerGauge, Engines: []string{EngineJetStream}, Adapters: allAdapters, Unit: UnitCount,
 		Help: "requests waiting for prefill"},
-	{Name: "jetstream_slots_used_percentage", Source: ServerGauge, Engines: []string{EngineJetStream}, Adapters: allAdapters, Fraction: true,
+	{Name: "jetstream_slots_used_percentage", Source: ServerGauge, Engines: []string{EngineJetStream}, Adapters: allAdapters, Unit: UnitFraction,
 		Help: "decode slots in use, 0..1"},
-	{Name: "kubernetes.io|node|accelerator|memory_used", Source: AcceleratorMetric, Adapters: []string{AdapterStackdriver, AdapterNone},
+	{Name: "kubernetes.io|node|accelerator|memory_used", Source: AcceleratorMetric, Adapters: []string{AdapterStackdriver, AdapterNone}, Unit: UnitBytes,
 		Help: "accelerator memory in use on the cluster's nodes, bytes (Stackdriver adapter)"},
-	{Name: "memory_used_percentage", Source: AcceleratorMetric, Adapters: []string{AdapterPrometheus}, Fraction: true,
+	{Name: "memory_used_percentage", Source: AcceleratorMetric, Adapters: []string{AdapterPrometheus}, Unit: UnitFraction,
 		Help: "accelerator memory in use over total on the cluster's nodes, 0..1 (prometheus-adapter)"},
-	{Name: "DCGM_FI_DEV_GPU_UTIL", Source: GPUExporterMetric, Adapters: []string{AdapterPrometheus},
+	{Name: "DCGM_FI_DEV_GPU_UTIL", Source: GPUExporterMetric, Adapters: []string{AdapterPrometheus}, Unit: UnitPercent,
 		Help: "GPU utilisation of the server's pods, 0-100 (DCGM exporter, Prometheus Operator)"},
 }
 
@@ -126,14 +141,38 @@ func CheckMetric(engine, adapter, metric string, target float64) string {
 	if slices.Contains(allAdapters, adapter) && !slices.Contains(m.Adapters, adapter) {
 		return fmt.Sprintf("metric %q is not served by the %s adapter (one adapter serves the metrics APIs of a cluster); with it use one of %s", metric, adapter, want)
 	}
+	return CheckTarget(m, target)
+}
+
+// minBytesTarget is the smallest memory target that can be meant: a byte gauge's target is
+// written in bytes (20e9 for 20 GB), so anything under a mebibyte is a fraction or a percent
+// written for the wrong unit.
+const minBytesTarget = 1 << 20
+
+// CheckTarget checks a target against its metric's unit and returns the problem, or "".
+func CheckTarget(m KnownMetric, target float64) string {
+	if math.IsNaN(target) || math.IsInf(target, 0) {
+		return fmt.Sprintf("target %v for %q: want a finite number", target, m.Name)
+	}
 	if target <= 0 {
-		return fmt.Sprintf("target %v for %q must be greater than 0", target, metric)
+		return fmt.Sprintf("target %v for %q must be greater than 0", target, m.Name)
 	}
-	if m.Fraction && target > 1 {
-		return fmt.Sprintf("target %v for %q is out of range: the metric is a 0..1 fraction, so write %v%% as %v", target, metric, target, target/100)
-	}
-	if m.Source == GPUExporterMetric && target > 100 {
-		return fmt.Sprintf("target %v for %q is out of range: GPU utilisation is 0-100", target, metric)
+	switch m.Unit {
+	case UnitFraction:
+		if target > 1 {
+			return fmt.Sprintf("target %v for %q is out of range: the metric is a 0..1 fraction, so write %v%% as %v", target, m.Name, target, target/100)
+		}
+	case UnitPercent:
+		if target > 100 {
+			return fmt.Sprintf("target %v for %q is out of range: the metric is a percentage, 0-100; write 80%% as 80", target, m.Name)
+		}
+		if target <= 1 {
+			return fmt.Sprintf("target %v for %q looks like a fraction: the metric is a percentage, 0-100, so write %v as %v", target, m.Name, target, target*100)
+		}
+	case UnitBytes:
+		if target < minBytesTarget {
+			return fmt.Sprintf("target %v for %q is too small to be meant: the metric is in bytes; write 20 GB as 20e9", target, m.Name)
+		}
 	}
 	return ""
 }

@@ -113,6 +113,9 @@ func sectionDoc(v any) (map[string]any, error) {
 // Check validates settings for a target exactly as the program would, with no engine and
 // no cloud call, and returns the loaded Config.
 func Check(t Target, s Settings) (*stacks.Config, error) {
+	if err := t.validate(); err != nil {
+		return nil, err // the stack name <env>-<model> is checked here, not only by Open
+	}
 	cm, err := s.StackConfig(t)
 	if err != nil {
 		return nil, err

@@ -36,9 +36,11 @@ func (t Target) validate() error {
 	}
 	if t.Model == "" {
 		errs = append(errs, fmt.Errorf("target model: required; want one of %s", strings.Join(stacks.ProfileNames(), ", ")))
+	} else if strings.ContainsAny(t.Model, `/\`) || strings.Contains(t.Model, "..") {
+		errs = append(errs, fmt.Errorf("target model %q: want a profile name (one of %s), not a path", t.Model, strings.Join(stacks.ProfileNames(), ", ")))
 	}
 	if n := len(t.StackName()); n > 100 {
-		errs = append(errs, fmt.Errorf("target %s/%s: stack name is %d characters; Pulumi allows 100", t.Env, t.Model, n))
+		errs = append(errs, fmt.Errorf("target %s/%s: stack name %q is %d characters; Pulumi allows 100 (pulumi/pulumi tokens.ValidateStackName); use a shorter --env", t.Env, t.Model, t.StackName(), n))
 	}
 	return errors.Join(errs...)
 }

@@ -42,6 +42,21 @@ type Config struct {
 	SkipAwait bool
 	// RenderDir writes manifests instead of applying them (llmserve:renderDir).
 	RenderDir string
+
+	// stack is the Pulumi stack the config is for; user holds the sections as the user wrote
+	// them, before defaults, so checks can tell a setting from a default.
+	stack string
+	user  userSettings
+	// hfTokenPlain: llmserve:hfToken was set without --secret.
+	hfTokenPlain bool
+}
+
+// userSettings are the config sections before defaults.
+type userSettings struct {
+	Cluster    ClusterConfig
+	Pool       PoolConfig
+	ModelStore ModelStoreConfig
+	Serving    ServingConfig
 }
 
 // ClusterConfig is llmserve:cluster.
@@ -163,6 +178,7 @@ func Load(ctx *pulumi.Context) (*Config, error) {
 
 	if tok, err := cfg.TrySecret("hfToken"); err == nil {
 		c.HFToken, c.HasHFToken = tok, true
+		c.hfTokenPlain = !ctx.IsConfigSecret(Namespace + ":hfToken")
 	}
 
 	if c.ModelName == "" {
@@ -174,6 +190,8 @@ func Load(ctx *pulumi.Context) (*Config, error) {
 	if len(problems) > 0 {
 		return nil, errors.Join(problems...)
 	}
+	c.stack = ctx.Stack()
+	c.user = userSettings{Cluster: c.Cluster, Pool: c.Pool, ModelStore: c.ModelStore, Serving: c.Serving}
 	c.applyDefaults(ctx.Stack())
 	if err := c.Validate(); err != nil {
 		return nil, err
@@ -185,39 +203,44 @@ func Load(ctx *pulumi.Context) (*Config, error) {
 const DefaultModel = "llama-3.1-8b"
 
 func loadProfile(c *Config, overrides string) error {
+	if !profileNameRe.MatchString(c.ModelName) {
+		return fmt.Errorf("llmserve:model %q: want a profile name (one of %s), not a path", c.ModelName, strings.Join(ProfileNames(), ", "))
+	}
 	base, err := profileDoc(c.ModelName)
 	if err != nil {
 		return err
 	}
 	over := map[string]any{}
-	if strings.TrimSpace(overrides) != "" {
-		if err := yaml.Unmarshal([]byte(overrides), &over); err != nil {
-			return fmt.Errorf("llmserve:overrides: not a YAML/JSON object: %v", err)
-		}
+	if err := DecodeObject("overrides", overrides, &over); err != nil {
+		return err
 	}
-	if err := decodeStrict(mergeDocs(base, over), &c.Profile); err != nil {
-		return fmt.Errorf("llmserve:overrides over profile %q: %v (fields are those of stacks/models/*.yaml)", c.ModelName, cleanYAMLError(err))
-	}
-	return nil
+	return decodeStrict(mergeDocs(base, over), &c.Profile, "llmserve:overrides")
 }
 
 // DecodeObject decodes the value of llmserve:<key> (a JSON or YAML object) strictly into v.
-// Load and the env-file reader of package deploy both decode with it, so they agree.
+// Load and the env-file reader of package deploy both decode with it, so they agree; every
+// problem is a *FieldError naming its full key (llmserve:pool.maxNodes).
 func DecodeObject(key, raw string, v any) error {
 	if strings.TrimSpace(raw) == "" {
 		return nil
 	}
-	var doc any
-	if err := yaml.Unmarshal([]byte(raw), &doc); err != nil {
-		return fmt.Errorf("llmserve:%s: not a YAML/JSON object: %v", key, err)
+	// Decoding to a generic value first applies yaml.v3's guard against excessive aliasing
+	// ("billion laughs"), which the node walk below would otherwise expand.
+	var generic any
+	if err := yaml.Unmarshal([]byte(raw), &generic); err != nil {
+		return fmt.Errorf("llmserve:%s: not a YAML/JSON object: %v", key, cleanYAMLError(err))
 	}
-	if _, ok := doc.(map[string]any); !ok {
+	n, err := parseDoc([]byte(raw))
+	if err != nil {
+		return fmt.Errorf("llmserve:%s: not a YAML/JSON object: %v", key, cleanYAMLError(err))
+	}
+	if n == nil || (n.Kind == yaml.ScalarNode && n.Tag == "!!null") {
+		return nil
+	}
+	if n.Kind != yaml.MappingNode {
 		return fmt.Errorf("llmserve:%s: want an object, got %q", key, raw)
 	}
-	if err := decodeStrict(doc, v); err != nil {
-		return fmt.Errorf("llmserve:%s: %v", key, cleanYAMLError(err))
-	}
-	return nil
+	return decodeValue(n, v, Namespace+":"+key)
 }
 
 // ParseBool reads the value of a boolean key llmserve:<key>: "" is def, and only true and
@@ -244,7 +267,8 @@ func cleanYAMLError(err error) string {
 		if i := strings.Index(l, " in type "); i >= 0 {
 			l = l[:i]
 		}
-		// Line numbers point into the merged document, not the user's file: drop them.
+		// Line numbers point into one value (one line when Pulumi passes it as JSON), not
+		// the user's file: drop them.
 		if strings.HasPrefix(l, "line ") {
 			if i := strings.Index(l, ": "); i >= 0 {
 				l = l[i+2:]

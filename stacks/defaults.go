@@ -33,7 +33,7 @@ var DefaultMountOptions = []string{
 // values that will be deployed.
 func (c *Config) applyDefaults(stack string) {
 	cl := &c.Cluster
-	def(&cl.Mode, "standard")
+	def(&cl.Mode, catalog.ModeStandard)
 	def(&cl.Name, "llmserve-"+Slug(stack))
 	def(&cl.Location, c.Region)
 	def(&cl.ReleaseChannel, "REGULAR")
@@ -48,7 +48,7 @@ func (c *Config) applyDefaults(stack string) {
 	c.applyProfileDefaults()
 	a := c.Profile.Autoscaling
 	if c.Pool.Create == nil {
-		c.Pool.Create = boolPtr(cl.Mode == "standard")
+		c.Pool.Create = boolPtr(cl.Mode == catalog.ModeStandard)
 	}
 	// One single-host slice per replica: the pool's bounds follow the HPA's by default.
 	if c.Pool.MinNodes == nil {

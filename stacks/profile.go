@@ -1,12 +1,10 @@
 package stacks
 
 import (
-	"bytes"
 	"embed"
-	"errors"
 	"fmt"
-	"io"
 	"path"
+	"regexp"
 	"sort"
 	"strings"
 
@@ -100,6 +98,9 @@ type AutoscalingSpec struct {
 	Behavior    components.BehaviorSpec   `yaml:"behavior"`
 }
 
+// profileNameRe is what a profile name may be: a file name in stacks/models, never a path.
+var profileNameRe = regexp.MustCompile(`^[a-z0-9][a-z0-9._-]{0,62}$`)
+
 //go:embed models/*.yaml
 var modelFiles embed.FS
 
@@ -146,19 +147,20 @@ func mergeDocs(base, override map[string]any) map[string]any {
 	return out
 }
 
-// decodeStrict decodes a generic document into a typed value and rejects unknown fields,
-// so a typo in an override is an error rather than a silently ignored key.
-func decodeStrict(doc any, into any) error {
+// decodeStrict decodes a generic document into a typed value with decodeValue's rules
+// (unknown fields, non-whole integers, non-finite numbers and non-booleans are errors), so a
+// typo in an override is an error rather than a silently ignored key. key prefixes every
+// field's name in messages.
+func decodeStrict(doc any, into any, key string) error {
 	raw, err := yaml.Marshal(doc)
 	if err != nil {
+		return fmt.Errorf("%s: %v", key, err)
+	}
+	n, err := parseDoc(raw)
+	if err != nil || n == nil { // an empty document is no error
 		return err
 	}
-	dec := yaml.NewDecoder(bytes.NewReader(raw))
-	dec.KnownFields(true)
-	if err := dec.Decode(into); err != nil && !errors.Is(err, io.EOF) { // an empty document is no error
-		return err
-	}
-	return nil
+	return decodeValue(n, into, key)
 }
 
 // LoadProfile returns an embedded profile with its defaults applied, as a stack that picks
@@ -169,8 +171,8 @@ func LoadProfile(name string) (Profile, error) {
 		return Profile{}, err
 	}
 	c := &Config{ModelName: name}
-	if err := decodeStrict(doc, &c.Profile); err != nil {
-		return Profile{}, fmt.Errorf("profile %q: %s", name, cleanYAMLError(err))
+	if err := decodeStrict(doc, &c.Profile, "profile "+name); err != nil {
+		return Profile{}, err
 	}
 	c.applyProfileDefaults()
 	return c.Profile, nil

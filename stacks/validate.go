@@ -10,17 +10,21 @@ import (
 	"github.com/llmserve/llmserve/catalog"
 	"github.com/prometheus/common/model"
 	"k8s.io/apimachinery/pkg/api/resource"
+	"k8s.io/apimachinery/pkg/util/validation"
 )
 
 var (
-	projectIDRe     = regexp.MustCompile(`^[a-z][a-z0-9-]{4,28}[a-z0-9]$`)
 	projectNumberRe = regexp.MustCompile(`^[0-9]{6,20}$`)
 	semverRe        = regexp.MustCompile(`^[0-9]+\.[0-9]+\.[0-9]+$`)
 	clusterNameRe   = regexp.MustCompile(`^[a-z]([a-z0-9-]{0,38}[a-z0-9])?$`)
-	dnsLabelRe      = regexp.MustCompile(`^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$`)
-	bucketRe        = regexp.MustCompile(`^[a-z0-9][a-z0-9._-]{1,61}[a-z0-9]$`)
-	// Image references must carry a tag other than latest, or a digest.
-	pinnedImageRe = regexp.MustCompile(`^[^\s:@]+(:[0-9]+)?(/[^\s:@]+)*(:[\w][\w.-]{0,127}|@sha256:[0-9a-f]{64})$`)
+	// Image references must follow the reference grammar (distribution/reference
+	// regexp.go: an optional registry host[:port], lowercase path components separated by
+	// '.', '_', '__' or '-'s, a tag of at most 128 word characters, '.' and '-', or a sha256
+	// digest) and carry a tag other than latest, or a digest.
+	pinnedImageRe = regexp.MustCompile(`^` +
+		`(?:(?:[a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9])(?:\.(?:[a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9]))*(?::[0-9]+)?/)?` +
+		`[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*` +
+		`(?::[\w][\w.-]{0,127}(?:@sha256:[0-9a-f]{64})?|@sha256:[0-9a-f]{64})$`)
 )
 
 // pinned says whether an image reference names a fixed version: a tag other than latest,
@@ -51,22 +55,28 @@ func (c *Config) Validate() error {
 	c.validateMetrics(&p)
 	c.validateProfile(&p)
 	c.validateAutoscaling(&p)
+	c.validateLocations(&p)
+	c.validateModeOnly(&p)
+	c.validateBounds(&p)
+	c.validateServer(&p)
+	c.validateTargets(&p)
+	c.validateNames(&p)
 	return errors.Join(p...)
 }
 
 func (c *Config) validateGCP(p *problems) {
-	if c.GCPResources || c.Cluster.Mode != "existing" {
+	if c.GCPResources || c.Cluster.Mode != catalog.ModeExisting {
 		if c.Project == "" {
 			p.addf("gcp:project: required; set it with `pulumi config set gcp:project <project-id>`")
-		} else if !projectIDRe.MatchString(c.Project) {
-			p.addf("gcp:project %q: not a project ID (6-30 lowercase letters, digits and hyphens, starting with a letter)", c.Project)
+		} else if why := catalog.CheckProjectID(c.Project); why != "" {
+			p.addf("gcp:project %q: %s", c.Project, why)
 		}
 	}
 	if c.ProjectNumber != "" && !projectNumberRe.MatchString(c.ProjectNumber) {
 		p.addf("llmserve:projectNumber %q: want the numeric project number (gcloud projects describe PROJECT --format='value(projectNumber)')", c.ProjectNumber)
 	}
 	if !c.GCPResources {
-		if c.Cluster.Mode != "existing" {
+		if c.Cluster.Mode != catalog.ModeExisting {
 			p.addf("llmserve:gcpResources false: needs llmserve:cluster.mode existing (mode %q creates a GKE cluster)", c.Cluster.Mode)
 		}
 	}
@@ -75,33 +85,28 @@ func (c *Config) validateGCP(p *problems) {
 func (c *Config) validateCluster(p *problems) {
 	cl := c.Cluster
 	switch cl.Mode {
-	case "standard", "autopilot":
+	case catalog.ModeStandard, catalog.ModeAutopilot:
 		if cl.Location == "" {
 			p.addf("llmserve:cluster.location: required for mode %s; set gcp:region or llmserve:cluster.location", cl.Mode)
 		}
-		if cl.Mode == "autopilot" && strings.Count(cl.Location, "-") > 1 {
+		if cl.Mode == catalog.ModeAutopilot && strings.Count(cl.Location, "-") > 1 {
 			p.addf("llmserve:cluster.location %q: Autopilot clusters are regional; use a region such as %q", cl.Location, cl.Location[:strings.LastIndex(cl.Location, "-")])
 		}
-	case "existing":
+	case catalog.ModeExisting:
 	default:
 		p.addf("llmserve:cluster.mode %q: want one of standard, autopilot, existing", cl.Mode)
 	}
 	if !clusterNameRe.MatchString(cl.Name) {
-		p.addf("llmserve:cluster.name %q: want 1-40 lowercase letters, digits and hyphens, starting with a letter", cl.Name)
+		if c.user.Cluster.Name == "" && c.stack != "" {
+			p.addf("llmserve:cluster.name %q: derived from the stack name %q, but GKE cluster names are 1-40 lowercase letters, digits and hyphens, starting with a letter; set llmserve:cluster.name", cl.Name, c.stack)
+		} else {
+			p.addf("llmserve:cluster.name %q: want 1-40 lowercase letters, digits and hyphens, starting with a letter", cl.Name)
+		}
 	}
 	switch cl.ReleaseChannel {
 	case "RAPID", "REGULAR", "STABLE", "EXTENDED", "UNSPECIFIED":
 	default:
 		p.addf("llmserve:cluster.releaseChannel %q: want one of RAPID, REGULAR, STABLE, EXTENDED, UNSPECIFIED", cl.ReleaseChannel)
-	}
-	region := cl.Location
-	if strings.Count(region, "-") > 1 {
-		region = region[:strings.LastIndex(region, "-")]
-	}
-	for i, z := range cl.Zones {
-		if region != "" && !strings.HasPrefix(z, region+"-") {
-			p.addf("llmserve:cluster.zones[%d] %q: not a zone of %s; use %s-<letter>", i, z, region, region)
-		}
 	}
 	if sp := cl.SystemPool; sp.MinNodes < 0 || sp.MaxNodes < sp.MinNodes {
 		p.addf("llmserve:cluster.systemPool: minNodes %d and maxNodes %d: want 0 <= minNodes <= maxNodes", sp.MinNodes, sp.MaxNodes)
@@ -110,10 +115,10 @@ func (c *Config) validateCluster(p *problems) {
 
 func (c *Config) validatePool(p *problems) {
 	pl := c.Pool
-	if *pl.Create && c.Cluster.Mode == "autopilot" {
+	if *pl.Create && c.Cluster.Mode == catalog.ModeAutopilot {
 		p.addf("llmserve:pool.create: Autopilot provisions TPU nodes from the pod's node selector; remove pool.create or use cluster.mode standard")
 	}
-	if *pl.Create && c.Cluster.Mode == "existing" && !c.GCPResources {
+	if *pl.Create && c.Cluster.Mode == catalog.ModeExisting && !c.GCPResources {
 		p.addf("llmserve:pool.create: llmserve:gcpResources is false, so no node pool can be created; remove pool.create")
 	}
 	if *pl.MinNodes < 0 || *pl.MaxNodes < 1 || *pl.MaxNodes < *pl.MinNodes {
@@ -132,8 +137,8 @@ func (c *Config) validatePool(p *problems) {
 			p.addf("llmserve:pool.driverVersion %q: want LATEST or DEFAULT (GKE-managed driver install)", pl.DriverVersion)
 		}
 	}
-	if pl.DiskSizeGB != 0 && pl.DiskSizeGB < 10 {
-		p.addf("llmserve:pool.diskSizeGb %d: want at least 10", pl.DiskSizeGB)
+	if pl.DiskSizeGB != 0 && pl.DiskSizeGB < catalog.MinBootDiskGB {
+		p.addf("llmserve:pool.diskSizeGb %d: want at least %d (GKE's smallest boot disk)", pl.DiskSizeGB, catalog.MinBootDiskGB)
 	}
 }
 
@@ -143,8 +148,17 @@ func (c *Config) validateStore(p *problems) {
 		if !c.GCPResources {
 			p.addf("llmserve:modelStore.bucket: required when llmserve:gcpResources is false; name the bucket that already exists")
 		}
-	} else if !bucketRe.MatchString(b) || strings.HasPrefix(b, "goog") || strings.Contains(b, "google") || strings.Contains(b, "..") {
-		p.addf("llmserve:modelStore.bucket %q: not a valid bucket name (3-63 lowercase letters, digits, '-', '_' and '.', no \"goog\" prefix); set llmserve:modelStore.bucket", b)
+	} else if why := catalog.CheckBucketName(b); why != "" {
+		if c.user.ModelStore.Bucket == "" {
+			p.addf("llmserve:modelStore.bucket %q: derived as <gcp:project>-llmserve-<stack>, it %s (GCS naming rules); set llmserve:modelStore.bucket", b, why)
+		} else {
+			p.addf("llmserve:modelStore.bucket %q: %s (GCS naming rules); set llmserve:modelStore.bucket", b, why)
+		}
+	}
+	if loc := c.ModelStore.Location; c.GCPResources && loc != "" {
+		if why := catalog.CheckBucketLocation(loc, c.clusterRegion()); why != "" {
+			p.addf("llmserve:modelStore.location %q: %s", loc, why)
+		}
 	}
 	switch c.ModelStore.StorageClass {
 	case "STANDARD", "NEARLINE", "COLDLINE", "ARCHIVE":
@@ -158,10 +172,10 @@ func (c *Config) validateStore(p *problems) {
 
 func (c *Config) validateServing(p *problems) {
 	s := c.Serving
-	if !dnsLabelRe.MatchString(s.Namespace) {
+	if !isDNSLabel(s.Namespace) {
 		p.addf("llmserve:serving.namespace %q: not a DNS-1123 label (lowercase letters, digits and '-', at most 63)", s.Namespace)
 	}
-	if !dnsLabelRe.MatchString(s.ServiceAccount) {
+	if !isDNSLabel(s.ServiceAccount) {
 		p.addf("llmserve:serving.serviceAccount %q: not a DNS-1123 label (lowercase letters, digits and '-', at most 63)", s.ServiceAccount)
 	}
 	switch s.Exposure {
@@ -243,3 +257,7 @@ func checkQuantity(p *problems, key, v string, allowZero bool) {
 		p.addf("%s %q: must be greater than 0", key, v)
 	}
 }
+
+// isDNSLabel says whether s is a DNS-1123 label, as Kubernetes checks namespace and service
+// account names (k8s.io/apimachinery/pkg/util/validation).
+func isDNSLabel(s string) bool { return len(validation.IsDNS1123Label(s)) == 0 }

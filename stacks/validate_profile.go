@@ -122,13 +122,6 @@ func (c *Config) validateVLLM(p *problems) {
 	if s.MaxNumSeqs > 0 && s.MaxNumBatchedTokens > 0 && s.MaxNumBatchedTokens < s.MaxNumSeqs {
 		p.addf("server.maxNumBatchedTokens %d: vLLM needs at least maxNumSeqs (%d)", s.MaxNumBatchedTokens, s.MaxNumSeqs)
 	}
-	for i, a := range s.ExtraArgs {
-		for _, owned := range []string{"--model", "--port", "--host", "--tensor-parallel-size", "--max-model-len", "--max-num-seqs", "--max-num-batched-tokens", "--download-dir"} {
-			if a == owned || strings.HasPrefix(a, owned+"=") {
-				p.addf("server.extraArgs[%d] %q: llmserve sets %s from the profile; set the profile field instead", i, a, owned)
-			}
-		}
-	}
 }
 
 func (c *Config) validateJetStream(p *problems) {

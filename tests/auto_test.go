@@ -127,7 +127,7 @@ func TestOpenRejectsBadSettingsBeforeTheEngine(t *testing.T) {
 				s.Overrides = map[string]any{"autoscaling": map[string]any{"maxReplica": 2}}
 				return s
 			}(),
-			[]string{"llmserve:overrides over profile \"llama-3.1-8b\": field maxReplica not found"}},
+			[]string{"llmserve:overrides.autoscaling.maxReplica is not a field; did you mean maxReplicas?"}},
 		{"no env", deploy.Target{Model: "llama-3.1-8b"}, noGCPSettings(),
 			[]string{`target env "": want a name such as dev or prod`}},
 	} {

@@ -125,6 +125,9 @@ func TestNoAuthoritativeIAMAnywhere(t *testing.T) {
 	}
 }
 
+// testKubeconfig is a kubeconfig given by its contents: a path must exist (Validate checks).
+const testKubeconfig = "apiVersion: v1\nkind: Config\n"
+
 // modeConfigs is the dev stack in each cluster mode.
 func modeConfigs(t *testing.T) map[string]stackConfig {
 	dev := devConfig(t)
@@ -132,7 +135,7 @@ func modeConfigs(t *testing.T) map[string]stackConfig {
 		"standard":  dev,
 		"autopilot": dev.with("llmserve:cluster", map[string]any{"mode": "autopilot", "name": "llm-auto"}),
 		"existing": dev.with("llmserve:cluster", map[string]any{"mode": "existing", "name": "mine"}).
-			with("llmserve:kubeconfig", "/tmp/kubeconfig"),
+			with("llmserve:kubeconfig", testKubeconfig),
 		"existing-no-gcp": dev.with("llmserve:cluster", map[string]any{"mode": "existing", "name": "mine"}).
 			with("llmserve:gcpResources", "false").
 			with("llmserve:modelStore", map[string]any{"bucket": "my-weights"}),
@@ -175,7 +178,7 @@ func TestExistingModeUsesKubeconfigAsSecret(t *testing.T) {
 	rec := mustRun(t, "dev", cfg)
 	p := rec.one(t, tK8sProvider)
 	assert.Equal(t, "[secret]", in(p)["kubeconfig"])
-	assert.Equal(t, "/tmp/kubeconfig", plainMap(p.Inputs, true)["kubeconfig"])
+	assert.Equal(t, testKubeconfig, plainMap(p.Inputs, true)["kubeconfig"])
 }
 
 func TestGKEKubeconfigUsesAuthPluginAndIsSecret(t *testing.T) {

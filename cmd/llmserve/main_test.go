@@ -6,9 +6,11 @@ import (
 	"flag"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
+	"github.com/spf13/cobra"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -81,7 +83,7 @@ func TestValidateBadProfilesAndOverrides(t *testing.T) {
 		{"min over max", []string{"--set", "overrides.autoscaling.minReplicas=3"},
 			"autoscaling.maxReplicas 2: must be at least minReplicas 3"},
 		{"override typo", []string{"--set", "overrides.server.maxNumSeq=4"},
-			`llmserve:overrides over profile "llama-3.1-8b": field maxNumSeq not found (fields are those of stacks/models/*.yaml)`},
+			"llmserve:overrides.server.maxNumSeq is not a field; did you mean maxNumSeqs? want one of cpu, env, extraArgs, maxModelLen, maxNumBatchedTokens, maxNumSeqs, memory, port, tensorParallelSize"},
 		{"unknown profile", []string{"--model", "mixtral"},
 			`llmserve:model "mixtral": no such profile; want one of gemma-3-1b-it, gemma-7b, llama-3.1-70b, llama-3.1-8b, qwen2.5-32b`},
 		{"latest image", []string{"--set", "overrides.image=vllm/vllm-tpu:latest"},
@@ -95,7 +97,7 @@ func TestValidateBadProfilesAndOverrides(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			code, _, errOut := llmserve(t, append([]string{"validate", "--env", "dev"}, tc.args...)...)
 			assert.Equal(t, exitInvalid, code)
-			assert.Contains(t, strings.Split(errOut, "\n"), tc.want, errOut)
+			assert.Contains(t, problemLines(errOut), tc.want, errOut)
 		})
 	}
 }
@@ -117,7 +119,7 @@ func TestUsageErrors(t *testing.T) {
 	assert.Equal(t, exitInvalid, code)
 	assert.Contains(t, errOut, "Pulumi.staging.yaml")
 	code, _, errOut = llmserve(t, "validate", "--set", "novalue")
-	assert.Equal(t, exitInvalid, code)
+	assert.Equal(t, exitUsage, code, "a --set without = is a usage error")
 	assert.Contains(t, errOut, `--set "novalue": want key=value`)
 }
 
@@ -141,4 +143,44 @@ func TestProgressColor(t *testing.T) {
 	require.NoError(t, err)
 	defer f.Close()
 	assert.Equal(t, "never", progressColor(f), "a file is not a terminal")
+}
+
+func TestExitCodes(t *testing.T) {
+	t.Setenv("HF_TOKEN", "hf_test")
+	t.Run("interrupted operation is 130, not 3", func(t *testing.T) {
+		ctx, cancel := context.WithCancel(context.Background())
+		cancel()
+		var out, errOut bytes.Buffer
+		code := run(ctx, []string{"preview", "--env", "dev", "--dir", filepath.Join("..", ".."),
+			"--backend", "file://" + t.TempDir(), "--pulumi-bin", t.TempDir()}, &out, &errOut)
+		assert.Equal(t, exitInterrupted, code, errOut.String())
+	})
+	t.Run("panic is internal, 70", func(t *testing.T) {
+		var errOut bytes.Buffer
+		boom := &cobra.Command{Use: "boom", RunE: func(*cobra.Command, []string) error { panic("boom") }}
+		code := execute(context.Background(), boom, nil, &errOut)
+		assert.Equal(t, exitInternal, code)
+		assert.Contains(t, errOut.String(), "llmserve: internal error (please report it): boom")
+		for _, documented := range []int{exitOK, exitInvalid, exitUsage, exitFailed, exitInterrupted} {
+			assert.NotEqual(t, documented, exitInternal)
+		}
+	})
+	t.Run("malformed --set is usage", func(t *testing.T) {
+		for _, bad := range []string{"novalue", "=3", "pool..maxNodes=1", "gcp.zone=us-central1-b", "pool.maxNodes=[1", "a b=1"} {
+			code, _, errOut := llmserve(t, "validate", "--env", "dev", "--set", bad)
+			assert.Equal(t, exitUsage, code, "%s: %s", bad, errOut)
+		}
+	})
+}
+
+// fileLine is the "<env file>:<line>: " prefix llmserve puts before a problem set in a file.
+var fileLine = regexp.MustCompile(`^\S+\.yaml:[0-9]+: `)
+
+// problemLines are the lines of the command's error output without their file:line prefix.
+func problemLines(errOut string) []string {
+	var out []string
+	for _, l := range strings.Split(errOut, "\n") {
+		out = append(out, fileLine.ReplaceAllString(l, ""))
+	}
+	return out
 }

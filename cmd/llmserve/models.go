@@ -52,7 +52,7 @@ func newMetricsCommand() *cobra.Command {
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			w := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 0, 2, ' ', 0)
-			fmt.Fprintln(w, "METRIC\tENGINES\tADAPTERS\tHPA NAME (stackdriver)\tRANGE\tMEANING")
+			fmt.Fprintln(w, "METRIC\tENGINES\tADAPTERS\tHPA NAME (stackdriver)\tUNIT\tMEANING")
 			for _, m := range catalog.KnownMetrics() {
 				engines := strings.Join(m.Engines, ",")
 				if engines == "" {
@@ -63,13 +63,8 @@ func newMetricsCommand() *cobra.Command {
 				if !slices.Contains(m.Adapters, catalog.AdapterStackdriver) {
 					name = "-"
 				}
-				rng := ">0"
-				switch {
-				case m.Fraction:
-					rng = "0..1"
-				case m.Source == catalog.GPUExporterMetric:
-					rng = "0..100"
-				}
+				rng := map[catalog.Unit]string{catalog.UnitCount: "count >0", catalog.UnitFraction: "fraction 0..1",
+					catalog.UnitPercent: "percent 0..100", catalog.UnitBytes: "bytes"}[m.Unit]
 				fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%s\n", m.Name, engines, strings.Join(m.Adapters, ","), name, rng, m.Help)
 			}
 			return w.Flush()

@@ -1,10 +1,12 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
+	"regexp"
 	"sort"
 	"strings"
 
@@ -17,6 +19,11 @@ import (
 type stackFlags struct {
 	env, model, dir string
 	sets            []string
+
+	// file and setKeys, filled by load, point messages at the env file's lines, except
+	// for keys the command line set.
+	file    *deploy.EnvFile
+	setKeys []string
 }
 
 func (f *stackFlags) register(cmd *cobra.Command) {
@@ -26,23 +33,42 @@ func (f *stackFlags) register(cmd *cobra.Command) {
 	cmd.Flags().StringArrayVar(&f.sets, "set", nil, "override a config value: cluster.mode=existing, overrides.autoscaling.maxReplicas=3, gcp.project=p (repeatable)")
 }
 
+// envNameRe is what --env may be: a stack name part and a file name, never a path.
+var envNameRe = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.-]*$`)
+
 // load builds the target and typed settings from the env file, --model and --set.
 // The HF token, encrypted in env files, comes from $HF_TOKEN.
 func (f *stackFlags) load() (deploy.Target, deploy.Settings, error) {
+	if !envNameRe.MatchString(f.env) || strings.Contains(f.env, "..") {
+		return deploy.Target{}, deploy.Settings{}, usage(fmt.Errorf("--env %q: want an environment name such as dev (it names Pulumi.<env>.yaml and the stack), not a path", f.env))
+	}
 	path := filepath.Join(f.dir, "Pulumi."+f.env+".yaml")
-	values, encrypted, err := deploy.ReadStackFile(path)
+	file, err := deploy.ReadEnvFile(path)
 	if err != nil {
 		return deploy.Target{}, deploy.Settings{}, invalid(fmt.Errorf("--env %s: %w", f.env, err))
 	}
+	f.file, f.setKeys = file, nil
+	values := file.Values
 	for _, s := range f.sets {
 		if err := applySet(values, s); err != nil {
-			return deploy.Target{}, deploy.Settings{}, invalid(err)
+			return deploy.Target{}, deploy.Settings{}, err
 		}
+		p, _, _ := strings.Cut(s, "=")
+		if gcp, ok := strings.CutPrefix(p, "gcp."); ok {
+			f.setKeys = append(f.setKeys, "gcp:"+gcp)
+		} else {
+			f.setKeys = append(f.setKeys, stacks.Namespace+":"+p)
+		}
+	}
+	if _, ok := values[stacks.Namespace+":hfToken"]; ok {
+		// Only --set can have put it there: the env file reader refuses a plain token.
+		return deploy.Target{}, deploy.Settings{}, invalid(fmt.Errorf("--set hfToken: a token on the command line is in the shell history and the process list; export HF_TOKEN instead"))
 	}
 	if f.model != "" {
 		values[stacks.Namespace+":model"] = f.model
+		f.setKeys = append(f.setKeys, stacks.Namespace+":model")
 	}
-	for _, k := range encrypted {
+	for _, k := range file.Encrypted {
 		if k == stacks.Namespace+":hfToken" {
 			continue // replaced by $HF_TOKEN below
 		}
@@ -53,9 +79,14 @@ func (f *stackFlags) load() (deploy.Target, deploy.Settings, error) {
 	}
 	settings, model, err := deploy.SettingsFromConfig(values)
 	if err != nil {
-		return deploy.Target{}, deploy.Settings{}, invalid(fmt.Errorf("%s: %w", path, err))
+		return deploy.Target{}, deploy.Settings{}, invalid(errors.New(f.annotate(err)))
 	}
 	return deploy.Target{Env: f.env, Model: model}, settings, nil
+}
+
+// annotate points each line of err that names a key at the env file's line for it.
+func (f *stackFlags) annotate(err error) string {
+	return f.file.Annotate(err.Error(), f.setKeys)
 }
 
 func newRootCommand(stdout, stderr io.Writer) *cobra.Command {

@@ -33,8 +33,13 @@ func newValidateCommand() *cobra.Command {
 			var bad []error
 			for _, t := range targets {
 				target, settings, err := t.load()
+				if isUsage(err) {
+					return err // the command line is wrong, not the config
+				}
 				if err == nil {
-					_, err = deploy.Check(target, settings)
+					if _, err = deploy.Check(target, settings); err != nil {
+						err = errors.New(t.annotate(err))
+					}
 				}
 				if err != nil {
 					bad = append(bad, fmt.Errorf("%s: invalid:\n%w", stackLabel(t), err))
@@ -58,4 +63,10 @@ func stackLabel(f stackFlags) string {
 		return f.env
 	}
 	return deploy.Target{Env: f.env, Model: f.model}.StackName()
+}
+
+// isUsage says whether err is a usage error (exit 2).
+func isUsage(err error) bool {
+	var coded *exitError
+	return errors.As(err, &coded) && coded.code == exitUsage
 }

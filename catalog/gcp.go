@@ -1,0 +1,251 @@
+package catalog
+
+import (
+	"fmt"
+	"net/netip"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+)
+
+// GCP identifiers and where accelerators exist. Each rule names its source; the tables were
+// last checked on 2026-11-23 (research notes facts-12).
+
+var (
+	// RegionRe is a GCP region: us-central1, europe-west4, northamerica-northeast1
+	// (https://cloud.google.com/compute/docs/regions-zones).
+	RegionRe = regexp.MustCompile(`^[a-z]+(-[a-z]+)+[0-9]+$`)
+	// ZoneRe is a zone: <region>-<letter> (us-west1-a), or an AI zone, which breaks the
+	// one-letter pattern: us-central1-ai1, us-central1-ai1a, us-south1-ai1b ("AI zones are
+	// specialized Google Cloud zones for AI/ML", https://docs.cloud.google.com/tpu/docs/regions-zones).
+	ZoneRe = regexp.MustCompile(`^([a-z]+(-[a-z]+)+[0-9]+)-([a-z]|ai[0-9]+[a-z]?)$`)
+)
+
+// IsRegion and IsZone check the form of a location name.
+func IsRegion(s string) bool { return RegionRe.MatchString(s) }
+
+// IsZone says whether s has the form of a zone (AI zones included).
+func IsZone(s string) bool { return ZoneRe.MatchString(s) }
+
+// RegionOf returns the region of a zone, or "" if s is not a zone.
+func RegionOf(zone string) string {
+	m := ZoneRe.FindStringSubmatch(zone)
+	if m == nil {
+		return ""
+	}
+	return m[1]
+}
+
+// TPUv6eZones are the zones where Cloud TPU v6e (Trillium) is offered. Sources:
+// https://cloud.google.com/tpu/docs/regions-zones and https://docs.cloud.google.com/tpu/docs/types-zones
+// (us-central1-b, us-east1-d, us-east5-a, us-east5-b, europe-west4-a; AI zones
+// us-central1-ai1 and us-south1-ai1b on the newer page) and the German version of the page,
+// which also lists single-tenant-only zones (us-east5-c, us-east4-a, us-east4-b, us-west1-c).
+// Asia-Pacific and South-America v6e zones exist but could not be read from any stored copy
+// of the page: they are not listed, so a zone missing here may be new rather than wrong.
+var TPUv6eZones = []string{
+	"europe-west4-a",
+	"us-central1-ai1", "us-central1-b",
+	"us-east1-d",
+	"us-east4-a", "us-east4-b",
+	"us-east5-a", "us-east5-b", "us-east5-c",
+	"us-south1-ai1b",
+	"us-west1-c",
+}
+
+// TPUv6eZonesSource is cited in messages.
+const TPUv6eZonesSource = "https://cloud.google.com/tpu/docs/regions-zones"
+
+// TPUv6eZonesIn returns the known v6e zones of a region.
+func TPUv6eZonesIn(region string) []string {
+	var out []string
+	for _, z := range TPUv6eZones {
+		if RegionOf(z) == region {
+			out = append(out, z)
+		}
+	}
+	return out
+}
+
+// HasTPUv6e says whether a zone is known to offer TPU v6e.
+func HasTPUv6e(zone string) bool { return slices.Contains(TPUv6eZones, zone) }
+
+// Minimum GKE versions. TPU v6e: "TPU Trillium (v6e) is supported in GKE versions
+// 1.31.2-gke.1115000 or later" (GKE TPU docs, seed 003;
+// https://docs.ray.io/en/latest/cluster/kubernetes/user-guides/gcp-gke-tpu-cluster.html);
+// node pool auto-creation (which Autopilot provisions with) for Trillium needs 1.32.0
+// (https://docs.cloud.google.com/tpu/docs/kubernetes-engine-setup).
+const (
+	MinGKEVersionTPUv6e          = "1.31.2-gke.1115000"
+	MinGKEVersionTPUv6eAutopilot = "1.32.0"
+)
+
+// gkeVersionRe is what GKE takes as a version: "latest", "-", "1.X", "1.X.Y" or
+// "1.X.Y-gke.N" (google.cloud.container_v1 ClusterUpdate.desired_node_version:
+// https://cloud.google.com/python/docs/reference/container/1.0.2/google.cloud.container_v1.types.ClusterUpdate).
+var gkeVersionRe = regexp.MustCompile(`^(latest|-|1\.([0-9]+)(\.([0-9]+)(-gke\.([0-9]+))?)?)$`)
+
+// GKEVersion is a parsed GKE version or alias; missing parts are -1.
+type GKEVersion struct {
+	Alias               string // latest or - (no number)
+	Minor, Patch, Build int
+}
+
+// ParseGKEVersion parses a GKE version or alias.
+func ParseGKEVersion(s string) (GKEVersion, bool) {
+	m := gkeVersionRe.FindStringSubmatch(s)
+	if m == nil {
+		return GKEVersion{}, false
+	}
+	if m[1] == "latest" || m[1] == "-" {
+		return GKEVersion{Alias: m[1], Minor: -1, Patch: -1, Build: -1}, true
+	}
+	num := func(x string) int {
+		if x == "" {
+			return -1
+		}
+		n, err := strconv.Atoi(x)
+		if err != nil {
+			return 1 << 30 // absurdly large: still a number, compares as new
+		}
+		return n
+	}
+	return GKEVersion{Minor: num(m[2]), Patch: num(m[4]), Build: num(m[6])}, true
+}
+
+// Below says whether every version this one can resolve to is older than min (a full
+// version). An alias (latest, 1.X, 1.X.Y) resolves to the newest matching release, so it is
+// below min only when even its newest release must be: 1.30 is below 1.31.2-gke.1115000,
+// 1.31 is not (its newest patch is later).
+func (v GKEVersion) Below(min GKEVersion) bool {
+	if v.Alias != "" {
+		return false
+	}
+	if v.Minor != min.Minor {
+		return v.Minor < min.Minor
+	}
+	if v.Patch < 0 || min.Patch < 0 {
+		return false
+	}
+	if v.Patch != min.Patch {
+		return v.Patch < min.Patch
+	}
+	if v.Build < 0 || min.Build < 0 {
+		return false
+	}
+	return v.Build < min.Build
+}
+
+// GCS bucket locations: a region, a multi-region (US, EU, ASIA) or a predefined dual-region
+// such as NAM4 or EUR4 (https://cloud.google.com/storage/docs/locations). Names are
+// case-insensitive.
+var (
+	multiRegions     = map[string]string{"US": "us-", "EU": "europe-", "ASIA": "asia-"}
+	dualRegionCodeRe = regexp.MustCompile(`^(NAM|EUR|ASIA)[0-9]{1,2}$`)
+)
+
+// CheckBucketLocation returns a problem with a bucket location for a cluster in region, or "".
+func CheckBucketLocation(loc, region string) string {
+	up := strings.ToUpper(loc)
+	if prefix, ok := multiRegions[up]; ok {
+		if region != "" && !strings.HasPrefix(region, prefix) {
+			return fmt.Sprintf("multi-region %s does not contain the cluster's region %s: every replica would read its weights across continents (egress and minutes of start-up); use %s", up, region, strings.ToUpper(region))
+		}
+		return ""
+	}
+	if dualRegionCodeRe.MatchString(up) {
+		return ""
+	}
+	if !IsRegion(strings.ToLower(loc)) {
+		if IsZone(strings.ToLower(loc)) {
+			return fmt.Sprintf("buckets live in regions, not zones; use %s", strings.ToUpper(RegionOf(strings.ToLower(loc))))
+		}
+		return "want a region such as US-CENTRAL1, a multi-region (US, EU, ASIA) or a dual-region such as NAM4"
+	}
+	if region != "" && strings.ToLower(loc) != region {
+		return fmt.Sprintf("the cluster runs in %s: every replica would read its weights from another region (egress charges, slower starts); GKE's guides create the bucket in the cluster's region: use %s", region, strings.ToUpper(region))
+	}
+	return ""
+}
+
+var (
+	bucketCharsRe = regexp.MustCompile(`^[a-z0-9][a-z0-9._-]*[a-z0-9]$`)
+	// googleLikeRe: "Bucket names cannot contain "google" or close misspellings, such as
+	// "g00gle"" — Google gives no list, so this takes o/0 and l/1 swaps.
+	googleLikeRe = regexp.MustCompile(`g[o0][o0]g[l1]e`)
+)
+
+// CheckBucketName returns what is wrong with a GCS bucket name, or "". The rules are
+// https://cloud.google.com/storage/docs/buckets#naming: lowercase letters, digits, '-', '_'
+// and '.'; start and end with a letter or digit; 3-63 characters, or up to 222 with dots
+// and each dot-separated part at most 63; not an IP address in dotted-decimal; no "goog"
+// prefix; no "google" or close misspellings. ".." "-." and ".-" are not valid in DNS names
+// (https://developers.google.com/storage/docs/bucketnaming), which dotted names must be.
+func CheckBucketName(b string) string {
+	switch {
+	case len(b) < 3:
+		return "is shorter than 3 characters"
+	case !bucketCharsRe.MatchString(b):
+		return "may hold only lowercase letters, digits, '-', '_' and '.', and must start and end with a letter or digit"
+	case strings.HasPrefix(b, "goog"):
+		return "cannot begin with \"goog\""
+	case googleLikeRe.MatchString(b):
+		return "cannot contain \"google\" or a close misspelling of it"
+	}
+	if !strings.Contains(b, ".") {
+		if len(b) > 63 {
+			return fmt.Sprintf("is %d characters; at most 63 without dots", len(b))
+		}
+		return ""
+	}
+	if _, err := netip.ParseAddr(b); err == nil {
+		return "cannot be an IP address in dotted-decimal notation"
+	}
+	if len(b) > 222 {
+		return fmt.Sprintf("is %d characters; dotted names hold at most 222", len(b))
+	}
+	for _, part := range strings.Split(b, ".") {
+		if len(part) > 63 {
+			return fmt.Sprintf("has a dot-separated part of %d characters; at most 63", len(part))
+		}
+	}
+	if strings.Contains(b, "..") || strings.Contains(b, ".-") || strings.Contains(b, "-.") {
+		return "has \"..\", \".-\" or \"-.\", which are not valid in DNS names"
+	}
+	return ""
+}
+
+// projectIDRe and the restricted strings: "Must be 6 to 30 characters in length. Can only
+// contain lowercase letters, numbers, and hyphens. Must start with a letter. Cannot end with
+// a hyphen. ... Cannot contain restricted strings, such as google, null, undefined, and ssl."
+// (https://cloud.google.com/resource-manager/docs/creating-managing-projects).
+var projectIDRe = regexp.MustCompile(`^[a-z][a-z0-9-]{4,28}[a-z0-9]$`)
+
+// CheckProjectID returns what is wrong with a project ID, or "".
+func CheckProjectID(p string) string {
+	if !projectIDRe.MatchString(p) {
+		return "not a project ID (6-30 lowercase letters, digits and hyphens, starting with a letter)"
+	}
+	for _, bad := range []string{"google", "null", "undefined", "ssl"} {
+		if strings.Contains(p, bad) {
+			return fmt.Sprintf("not a project ID: project IDs cannot contain %q", bad)
+		}
+	}
+	return ""
+}
+
+// GKE limits (https://cloud.google.com/kubernetes-engine/quotas): "Nodes per cluster 15,000"
+// and "Nodes per node pool zone 1,000". Every llmserve replica takes a node, so replicas are
+// bounded by the cluster's nodes.
+const (
+	MaxNodesPerCluster      = 15000
+	MaxNodesPerNodePoolZone = 1000
+)
+
+// Boot disks: GKE's minimum node boot disk is 10 GB; a persistent disk holds at most
+// 64 TB (65,536 GB) (https://cloud.google.com/compute/docs/disks).
+const (
+	MinBootDiskGB = 10
+	MaxBootDiskGB = 65536
+)

@@ -1,0 +1,52 @@
+package catalog
+
+import "testing"
+
+func TestGCPIdentifiers(t *testing.T) {
+	for _, z := range []string{"us-central1-b", "us-central1-ai1", "us-central1-ai1a", "us-south1-ai1b", "northamerica-northeast1-a"} {
+		if !IsZone(z) {
+			t.Errorf("%s: a zone", z)
+		}
+	}
+	for _, z := range []string{"us-central1", "us-central1-", "us-central1-bb", "us-central1-ai", "US-CENTRAL1-B"} {
+		if IsZone(z) {
+			t.Errorf("%s: not a zone", z)
+		}
+	}
+	if RegionOf("us-central1-ai1") != "us-central1" || RegionOf("europe-west4-a") != "europe-west4" {
+		t.Error("RegionOf")
+	}
+	for _, b := range []string{"my-weights", "a_b", "abc", "weights.example.com", "a-1"} {
+		if why := CheckBucketName(b); why != "" {
+			t.Errorf("%s: valid, got %s", b, why)
+		}
+	}
+	for _, b := range []string{"ab", "Google", "goog1", "xg00glex", "192.168.5.4", "a..b", "-ab", "ab-", "a b"} {
+		if CheckBucketName(b) == "" {
+			t.Errorf("%s: invalid, accepted", b)
+		}
+	}
+	min, _ := ParseGKEVersion(MinGKEVersionTPUv6e)
+	for v, below := range map[string]bool{
+		"1.30": true, "1.31": false, "1.31.1": true, "1.31.2": false, "1.31.2-gke.1115000": false,
+		"1.31.2-gke.1114999": true, "1.32.0-gke.1": false, "latest": false, "-": false, "1.9": true,
+	} {
+		got, ok := ParseGKEVersion(v)
+		if !ok || got.Below(min) != below {
+			t.Errorf("%s below %s: want %v", v, MinGKEVersionTPUv6e, below)
+		}
+	}
+	for _, v := range []string{"v1.31", "1.31.2-gke", "2.0", "1.x", ""} {
+		if _, ok := ParseGKEVersion(v); ok {
+			t.Errorf("%s: not a GKE version", v)
+		}
+	}
+	if CheckProjectID("my-project") != "" || CheckProjectID("googleproj") == "" {
+		t.Error("CheckProjectID")
+	}
+	for _, z := range TPUv6eZones {
+		if !IsZone(z) {
+			t.Errorf("TPUv6eZones: %s is not a zone", z)
+		}
+	}
+}
