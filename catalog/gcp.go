@@ -68,6 +68,18 @@ func TPUv6eZonesIn(region string) []string {
 	return out
 }
 
+// TPUv6eTableCovers says whether TPUv6eZones is complete for a region's continent: the
+// stored copies of the source list every v6e zone of North America and Europe, but none of
+// Asia-Pacific and South America, where a zone missing from the table may simply be unread.
+func TPUv6eTableCovers(region string) bool {
+	for _, prefix := range []string{"us-", "northamerica-", "europe-"} {
+		if strings.HasPrefix(region, prefix) {
+			return true
+		}
+	}
+	return false
+}
+
 // HasTPUv6e says whether a zone is known to offer TPU v6e.
 func HasTPUv6e(zone string) bool { return slices.Contains(TPUv6eZones, zone) }
 

@@ -50,3 +50,21 @@ func TestGCPIdentifiers(t *testing.T) {
 		}
 	}
 }
+
+func TestTPUv6eTableCoversOnlyWhatItRead(t *testing.T) {
+	for _, r := range []string{"us-central1", "us-east5", "europe-west4", "northamerica-northeast1"} {
+		if !TPUv6eTableCovers(r) {
+			t.Errorf("%s: the table lists this continent's v6e zones", r)
+		}
+	}
+	for _, r := range []string{"asia-northeast1", "southamerica-east1", "australia-southeast1"} {
+		if TPUv6eTableCovers(r) {
+			t.Errorf("%s: the table was not read for this continent; a missing zone must not be refused", r)
+		}
+	}
+	for _, z := range TPUv6eZones {
+		if !TPUv6eTableCovers(RegionOf(z)) {
+			t.Errorf("%s: a listed zone outside the continents the table covers", z)
+		}
+	}
+}

@@ -67,6 +67,9 @@ func (c *Config) validateLocations(p *problems) {
 
 // validateTPUZones checks that the pool's zones offer TPU v6e.
 func (c *Config) validateTPUZones(p *problems, region string) {
+	if !catalog.TPUv6eTableCovers(region) {
+		return // the table cannot tell: accept rather than refuse a zone it never read
+	}
 	cl := c.Cluster
 	known := catalog.TPUv6eZonesIn(region)
 	where := strings.Join(known, ", ")
