@@ -33,7 +33,8 @@ type ClusterArgs struct {
 	// Kubeconfig (existing mode): a path or contents; empty uses the ambient kubeconfig.
 	Kubeconfig pulumi.StringInput
 	Context    string
-	// RenderDir makes the provider write manifests to a directory instead of applying them.
+	// RenderDir makes the provider write manifests to a directory instead of applying them;
+	// then no GKE cluster or pool is registered whatever the mode, only its name is used.
 	RenderDir string
 }
 
@@ -75,7 +76,7 @@ func NewCluster(ctx *pulumi.Context, name string, args *ClusterArgs, opts ...pul
 	if err := ctx.RegisterComponentResource(TypeCluster, name, c, opts...); err != nil {
 		return nil, err
 	}
-	if args.Mode == catalog.ModeExisting {
+	if args.Mode == catalog.ModeExisting || args.RenderDir != "" {
 		c.Name = pulumi.String(args.Name).ToStringOutput()
 		kc := args.Kubeconfig
 		if kc == nil {

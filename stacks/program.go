@@ -49,7 +49,9 @@ type Infra struct {
 }
 
 // DeployInfra creates the cluster (or its provider), the accelerator pool, the bucket and
-// the IAM grants.
+// the IAM grants. When rendering (cfg.RenderDir) it registers no GCP resource and makes no
+// GCP call: the manifests use the names the real stack would (cluster, bucket), and only
+// the Kubernetes half is written.
 func DeployInfra(ctx *pulumi.Context, cfg *Config) (*Infra, error) {
 	projectNumber, err := lookupProjectNumber(ctx, cfg)
 	if err != nil {
@@ -97,7 +99,8 @@ func DeployModel(ctx *pulumi.Context, cfg *Config, infra *Infra) (*components.Mo
 func deployPool(ctx *pulumi.Context, cfg *Config, cluster *components.Cluster) (components.PoolCapacity, error) {
 	pl, cl, acc := cfg.Pool, cfg.Cluster, cfg.Profile.Accelerator
 	common := components.PoolArgs{
-		Create: *pl.Create, Project: cfg.Project, Cluster: cluster.Name, Location: cl.Location, NodeLocations: cl.Zones,
+		// Rendering describes the pool (selector, chips, size) but creates none.
+		Create: *pl.Create && !rendering(cfg), Project: cfg.Project, Cluster: cluster.Name, Location: cl.Location, NodeLocations: cl.Zones,
 		MinNodes: *pl.MinNodes, MaxNodes: *pl.MaxNodes,
 		Spot: pl.Spot, Reservation: pl.Reservation, LocationPolicy: pl.LocationPolicy, DiskSizeGB: pl.DiskSizeGB,
 	}
@@ -120,7 +123,7 @@ func deployPool(ctx *pulumi.Context, cfg *Config, cluster *components.Cluster) (
 // lookupProjectNumber returns the number the Workload Identity principals need, from config
 // or from the project itself. With no GCP resources there is nothing to grant.
 func lookupProjectNumber(ctx *pulumi.Context, cfg *Config) (pulumi.StringInput, error) {
-	if !cfg.GCPResources {
+	if !cfg.GCPResources || rendering(cfg) {
 		return nil, nil
 	}
 	if cfg.ProjectNumber != "" {
@@ -135,7 +138,8 @@ func lookupProjectNumber(ctx *pulumi.Context, cfg *Config) (pulumi.StringInput, 
 
 // deployGCPAccess creates the bucket and the IAM grants, or names an existing bucket.
 func deployGCPAccess(ctx *pulumi.Context, cfg *Config, projectNumber pulumi.StringInput) (pulumi.StringOutput, error) {
-	if !cfg.GCPResources {
+	if !cfg.GCPResources || rendering(cfg) {
+		// Rendering: the bucket the real stack creates, by the name it would get.
 		return pulumi.String(cfg.ModelStore.Bucket).ToStringOutput(), nil
 	}
 	ms := cfg.ModelStore
@@ -168,6 +172,10 @@ func deployGCPAccess(ctx *pulumi.Context, cfg *Config, projectNumber pulumi.Stri
 	}
 	return store.BucketName, nil
 }
+
+// rendering says whether the stack writes manifests instead of deploying: then nothing on
+// GCP is registered or looked up (issue 11: render must work offline, with no credentials).
+func rendering(cfg *Config) bool { return cfg.RenderDir != "" }
 
 func kubeconfigInput(kc string) pulumi.StringInput {
 	if kc == "" {
