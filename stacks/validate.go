@@ -51,6 +51,7 @@ func (c *Config) Validate() error {
 	c.validateMetrics(&p)
 	c.validateProfile(&p)
 	c.validateAutoscaling(&p)
+	c.validatePaths(&p)
 	return errors.Join(p...)
 }
 
