@@ -171,9 +171,13 @@ func NewModelServer(ctx *pulumi.Context, name string, args *ModelServerArgs, opt
 	})
 }
 
-// rollout keeps a rolling update inside the pool: a surge pod needs one more slice, so it
-// is allowed only when the pool holds more slices than the HPA's maximum; otherwise the
-// update replaces one pod at a time.
+// rollout keeps serving through a rolling update when it can: a surge pod needs one more
+// slice, so the update surges (maxSurge 1, maxUnavailable 0: the old pod serves until the
+// new one is ready, even at one replica) when the pool holds more slices than the HPA's
+// maximum; otherwise a surge pod could wait forever for a node, and the update replaces one
+// pod at a time (maxSurge 0, maxUnavailable 1). Kubernetes' own default (25%/25%) rounds
+// to surge 1 / unavailable 0 at one replica, which is the surge case (apps/v1
+// RollingUpdateDeployment field docs).
 func (a *ModelServerArgs) rollout() *appsv1.DeploymentStrategyArgs {
 	surge, unavailable := 1, 0
 	if a.Pool.MaxNodes <= a.MaxReplicas {

@@ -19,7 +19,7 @@ func TestGPUPool(t *testing.T) {
 	assert.Equal(t, "g2-standard-8", dig(t, pool, "nodeConfig.machineType"))
 	assert.Equal(t, map[string]any{"type": "nvidia-l4", "count": 1.0, "gpuDriverInstallationConfig": map[string]any{"gpuDriverVersion": "LATEST"}},
 		dig(t, pool, "nodeConfig.guestAccelerators.0"))
-	assert.Equal(t, 5.0, dig(t, pool, "autoscaling.totalMaxNodeCount"))
+	assert.Equal(t, 6.0, dig(t, pool, "autoscaling.totalMaxNodeCount"), "maxReplicas 5 and a spare node for rolling updates")
 }
 
 func TestGPUServer(t *testing.T) {
