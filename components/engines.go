@@ -75,17 +75,18 @@ func (a *ModelServerArgs) vllm(env corev1.EnvVarArray, mounts corev1.VolumeMount
 	}
 	args = append(args, v.ExtraArgs...)
 	c := corev1.ContainerArgs{
-		Name:           pulumi.String("server"),
-		Image:          pulumi.String(a.Image),
-		Command:        pulumi.ToStringArray([]string{"python3", "-m", "vllm.entrypoints.openai.api_server"}),
-		Args:           pulumi.ToStringArray(args),
-		Env:            env,
-		Ports:          corev1.ContainerPortArray{port(PortNameHTTP, a.Port)},
-		Resources:      a.resources(),
-		VolumeMounts:   mounts,
-		StartupProbe:   a.startupProbe("/health"),
-		ReadinessProbe: httpProbe("/health", 10, 3),
-		LivenessProbe:  httpProbe("/health", 30, 5),
+		Name:            pulumi.String("server"),
+		Image:           pulumi.String(a.Image),
+		Command:         pulumi.ToStringArray([]string{"python3", "-m", "vllm.entrypoints.openai.api_server"}),
+		Args:            pulumi.ToStringArray(args),
+		Env:             env,
+		Ports:           corev1.ContainerPortArray{port(PortNameHTTP, a.Port)},
+		Resources:       a.resources(),
+		VolumeMounts:    mounts,
+		StartupProbe:    a.startupProbe("/health"),
+		ReadinessProbe:  httpProbe("/health", 10, 3),
+		LivenessProbe:   httpProbe("/health", 30, 5),
+		SecurityContext: containerSecurity(rootImage),
 	}
 	return engineSpec{
 		containers:  corev1.ContainerArray{c},
@@ -118,13 +119,14 @@ func (a *ModelServerArgs) jetstream(env corev1.EnvVarArray, mounts corev1.Volume
 	}
 	args = append(args, j.ExtraArgs...)
 	server := corev1.ContainerArgs{
-		Name:         pulumi.String("server"),
-		Image:        pulumi.String(a.Image),
-		Args:         pulumi.ToStringArray(args),
-		Env:          env,
-		Ports:        corev1.ContainerPortArray{port(PortNameGRPC, JetStreamGRPC), port(PortNameMetrics, j.MetricsPort)},
-		Resources:    a.resources(),
-		VolumeMounts: mounts,
+		Name:            pulumi.String("server"),
+		Image:           pulumi.String(a.Image),
+		Args:            pulumi.ToStringArray(args),
+		Env:             env,
+		Ports:           corev1.ContainerPortArray{port(PortNameGRPC, JetStreamGRPC), port(PortNameMetrics, j.MetricsPort)},
+		Resources:       a.resources(),
+		VolumeMounts:    mounts,
+		SecurityContext: containerSecurity(rootImage),
 	}
 	// The HTTP sidecar answers /healthcheck by asking the server over gRPC, so its probes
 	// tell whether the model is loaded.
@@ -135,6 +137,9 @@ func (a *ModelServerArgs) jetstream(env corev1.EnvVarArray, mounts corev1.Volume
 		StartupProbe:   a.startupProbe("/healthcheck"),
 		ReadinessProbe: httpProbe("/healthcheck", 10, 3),
 		LivenessProbe:  httpProbe("/healthcheck", 30, 5),
+		// jetstream-http is built FROM ubuntu:22.04 with no USER line: root (ai-on-gke
+		// tutorials-and-examples/inference-servers/jetstream/http-server/Dockerfile @ 15ba1dc).
+		SecurityContext: containerSecurity(rootImage),
 	}
 	return engineSpec{
 		containers: corev1.ContainerArray{server, http},

@@ -136,9 +136,14 @@ func NewModelServer(ctx *pulumi.Context, name string, args *ModelServerArgs, opt
 					Tolerations: corev1.TolerationArray{corev1.TolerationArgs{
 						Key: pulumi.String(args.Pool.Resource), Operator: pulumi.String("Exists"), Effect: pulumi.String("NoSchedule"),
 					}},
-					InitContainers: args.XLACache.initContainers(args.Image, args.GCSFuse.MountPath, healthURL),
-					Containers:     eng.containers,
-					Volumes:        volumes,
+					// The server images run as root (no USER line: vllm-project/tpu-inference
+					// docker/Dockerfile.pypi, ai-on-gke jetstream Dockerfiles), so the pod
+					// passes Pod Security baseline, not restricted; TPUs need no privilege
+					// from GKE 1.28 ("About TPUs in GKE").
+					SecurityContext: podSecurity(rootImage),
+					InitContainers:  args.XLACache.initContainers(args.Image, args.GCSFuse.MountPath, healthURL),
+					Containers:      eng.containers,
+					Volumes:         volumes,
 					// Give in-flight requests time to finish on scale-down.
 					TerminationGracePeriodSeconds: pulumi.Int(60),
 				},

@@ -126,12 +126,13 @@ func (x XLACacheArgs) initContainers(image, mountPath, healthURL string) corev1.
 	}
 	return corev1.ContainerArray{
 		corev1.ContainerArgs{
-			Name:         pulumi.String("xla-cache-restore"),
-			Image:        pulumi.String(image),
-			Command:      pulumi.ToStringArray([]string{"sh", "-c", x.RestoreScript(mountPath)}),
-			Env:          corev1.EnvVarArray{cacheDir},
-			VolumeMounts: corev1.VolumeMountArray{bucketRO, local},
-			Resources:    small,
+			Name:            pulumi.String("xla-cache-restore"),
+			Image:           pulumi.String(image),
+			Command:         pulumi.ToStringArray([]string{"sh", "-c", x.RestoreScript(mountPath)}),
+			Env:             corev1.EnvVarArray{cacheDir},
+			VolumeMounts:    corev1.VolumeMountArray{bucketRO, local},
+			Resources:       small,
+			SecurityContext: containerSecurity(rootImage), // the server's image and user
 		},
 		corev1.ContainerArgs{
 			Name:          pulumi.String("xla-cache-publish"),
@@ -142,8 +143,9 @@ func (x XLACacheArgs) initContainers(image, mountPath, healthURL string) corev1.
 				Name:      pulumi.String("POD_NAME"),
 				ValueFrom: &corev1.EnvVarSourceArgs{FieldRef: &corev1.ObjectFieldSelectorArgs{FieldPath: pulumi.String("metadata.name")}},
 			}},
-			VolumeMounts: corev1.VolumeMountArray{bucketRW, local},
-			Resources:    small,
+			VolumeMounts:    corev1.VolumeMountArray{bucketRW, local},
+			Resources:       small,
+			SecurityContext: containerSecurity(rootImage),
 		},
 	}
 }
