@@ -215,6 +215,18 @@ func (a *StackdriverAdapter) workload(ctx *pulumi.Context, name string, args *St
 						Command: pulumi.ToStringArray([]string{"/adapter",
 							"--use-new-resource-model=true", "--fallback-for-container-metrics=true"}),
 						Resources: &corev1.ResourceRequirementsArgs{Requests: res, Limits: res},
+						// Upstream's readiness probe (k8s-stackdriver PR #967, in
+						// adapter_new_resource_model.yaml @ 11bc7136): /healthz over HTTPS on
+						// the serving port; the Service sends nothing until the adapter
+						// answers, so the HPA never sees a half-started adapter.
+						ReadinessProbe: &corev1.ProbeArgs{
+							HttpGet: &corev1.HTTPGetActionArgs{
+								Path: pulumi.String("/healthz"), Port: pulumi.Int(443), Scheme: pulumi.String("HTTPS"),
+							},
+							InitialDelaySeconds: pulumi.Int(40),
+							PeriodSeconds:       pulumi.Int(10),
+							TimeoutSeconds:      pulumi.Int(5),
+						},
 						// Upstream sets no securityContext. The adapter serves on 443 as
 						// root: with every capability dropped it needs NET_BIND_SERVICE back
 						// to bind it (the one capability Pod Security restricted allows).

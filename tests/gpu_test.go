@@ -27,7 +27,7 @@ func TestGPUServer(t *testing.T) {
 	dep := server(t, rec)
 	assert.Equal(t, map[string]any{"cloud.google.com/gke-accelerator": "nvidia-l4"}, dig(t, dep, "spec.template.spec.nodeSelector"))
 	c := container(t, dep, "server")
-	assert.Equal(t, "vllm/vllm-openai:v0.18.2", c["image"])
+	assert.Equal(t, "vllm/vllm-openai:v0.19.1", c["image"])
 	assert.Equal(t, "1", dig(t, c, "resources.limits.nvidia.com/gpu"))
 	assert.Equal(t, "1", dig(t, c, "resources.requests.nvidia.com/gpu"))
 	assert.Equal(t, "nvidia.com/gpu", dig(t, dep, "spec.template.spec.tolerations.0.key"))

@@ -106,7 +106,7 @@ func TestVLLMServerFromProfile70B(t *testing.T) {
 	assert.Equal(t, "llama-3-1-70b-vllm", dig(t, dep, "metadata.name"))
 	assert.Nil(t, dig(t, dep, "spec").(map[string]any)["replicas"], "the HPA owns the replica count")
 	c := container(t, dep, "server")
-	assert.Equal(t, "vllm/vllm-tpu:v0.19.0", c["image"])
+	assert.Equal(t, "vllm/vllm-tpu:v0.27.0", c["image"])
 	assert.Equal(t, []any{"python3", "-m", "vllm.entrypoints.openai.api_server"}, c["command"])
 	assert.Equal(t, []any{"--host=0.0.0.0", "--port=8000", "--model=meta-llama/Llama-3.1-70B",
 		"--tensor-parallel-size=8", "--max-model-len=4096", "--max-num-seqs=128",
@@ -220,7 +220,7 @@ func TestJetStreamServer(t *testing.T) {
 	assert.Contains(t, args, "load_parameters_path=/data/final/unscanned/gemma_7b-it/0/checkpoints/0/items")
 	assert.Contains(t, args, "prometheus_port=9100")
 	http := container(t, dep, "jetstream-http")
-	assert.Equal(t, "us-docker.pkg.dev/cloud-tpu-images/inference/jetstream-http:v0.2.2", http["image"])
+	assert.Equal(t, "us-docker.pkg.dev/cloud-tpu-images/inference/jetstream-http:v0.2.3", http["image"])
 	assert.Equal(t, "/healthcheck", dig(t, http, "readinessProbe.httpGet.path"))
 	assert.Equal(t, "/xla-cache", envMap(srv)["JAX_COMPILATION_CACHE_DIR"])
 	pm := in(rec.one(t, tPodMonitoring))
@@ -270,7 +270,7 @@ func TestStackdriverAdapter(t *testing.T) {
 	}, apis)
 	dep := in(rec.named(t, tDeployment, "metrics-adapter-deployment"))
 	c := dig(t, dep, "spec.template.spec.containers.0").(map[string]any)
-	assert.Equal(t, "gcr.io/gke-release/custom-metrics-stackdriver-adapter:v0.15.1-gke.0", c["image"])
+	assert.Equal(t, "gcr.io/gke-release/custom-metrics-stackdriver-adapter:v0.16.10-gke.0", c["image"])
 	assert.Equal(t, []any{"/adapter", "--use-new-resource-model=true", "--fallback-for-container-metrics=true"}, c["command"])
 }
 
