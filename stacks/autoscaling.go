@@ -47,7 +47,7 @@ func deployScraping(ctx *pulumi.Context, cfg *Config, kube components.Kube, serv
 			if err != nil {
 				return "", err
 			}
-			url = st.PrometheusURL
+			url = st.PrometheusURL + ":9090" // the Prometheus Service's port
 		}
 		_, err := components.NewOperatorMonitoring(ctx, name+"-monitoring", &components.OperatorMonitoringArgs{
 			Kube: kube, Namespace: ns, Name: name, ServiceLabels: server.Selector,
@@ -92,6 +92,7 @@ func deployAdapter(ctx *pulumi.Context, cfg *Config, kube components.Kube, promU
 		return err
 	case catalog.AdapterPrometheus:
 		var after []pulumi.ResourceOption
+		createNS := true
 		if mt.Backend == catalog.BackendManaged {
 			fe, err := components.NewPrometheusFrontend(ctx, "prometheus-frontend", &components.PrometheusFrontendArgs{
 				Kube: kube, Project: cfg.Project, Image: mt.FrontendImage,
@@ -99,8 +100,9 @@ func deployAdapter(ctx *pulumi.Context, cfg *Config, kube components.Kube, promU
 			if err != nil {
 				return err
 			}
-			promURL = fe.URL
-			// The frontend creates the namespace the chart installs into.
+			promURL = fmt.Sprintf("%s:%d", fe.URL, components.FrontendPort)
+			// The frontend creates the namespace the adapter shares.
+			createNS = false
 			after = append(after, pulumi.DependsOn([]pulumi.Resource{fe}))
 		}
 		if promURL == "" {
@@ -113,8 +115,8 @@ func deployAdapter(ctx *pulumi.Context, cfg *Config, kube components.Kube, promU
 			return err
 		}
 		_, err = components.NewPrometheusAdapter(ctx, "metrics-adapter", &components.PrometheusAdapterArgs{
-			Kube: kube, Namespace: components.AdapterNamespace, PrometheusURL: promURL,
-			Chart: chart(components.PrometheusCommunityRepo, "prometheus-adapter", mt.Charts.PrometheusAdapter), Rules: rules,
+			Kube: kube, Namespace: components.AdapterNamespace, CreateNamespace: createNS,
+			Image: catalog.PrometheusAdapterImage, PrometheusURL: promURL, Rules: rules,
 		}, after...)
 		return err
 	}

@@ -16,6 +16,7 @@ const (
 	tRelease        = "kubernetes:helm.sh/v3:Release"
 	tServiceMonitor = "kubernetes:monitoring.coreos.com/v1:ServiceMonitor"
 	tPrometheusRule = "kubernetes:monitoring.coreos.com/v1:PrometheusRule"
+	tConfigMap      = "kubernetes:core/v1:ConfigMap"
 )
 
 // seed000Config: JetStream on TPU, prometheus-adapter over Managed Prometheus through the
@@ -51,22 +52,41 @@ func release(t *testing.T, rec *recorder, name string) map[string]any {
 	return nil
 }
 
-// adapterRules re-reads the generated rules the way the chart does: as YAML.
-func adapterRules(t *testing.T, rel map[string]any) components.AdapterRules {
+// adapterRules re-reads the adapter's config file from its ConfigMap, strictly, the way
+// prometheus-adapter does: rules (custom metrics) and externalRules.
+func adapterRules(t *testing.T, rec *recorder) components.AdapterRules {
 	t.Helper()
-	raw, err := yaml.Marshal(dig(t, rel, "values.rules"))
-	require.NoError(t, err)
-	var rules components.AdapterRules
-	dec := yaml.NewDecoder(strings.NewReader(string(raw)))
+	raw := dig(t, in(rec.named(t, tConfigMap, "metrics-adapter-config")), "data.config.yaml").(string)
+	var cfg struct {
+		Rules         []components.AdapterRule `yaml:"rules"`
+		ExternalRules []components.AdapterRule `yaml:"externalRules"`
+	}
+	dec := yaml.NewDecoder(strings.NewReader(raw))
 	dec.KnownFields(true)
-	require.NoError(t, dec.Decode(&rules), "the adapter config must parse:\n%s", raw)
-	return rules
+	require.NoError(t, dec.Decode(&cfg), "the adapter config must parse:\n%s", raw)
+	return components.AdapterRules{Custom: cfg.Rules, External: cfg.ExternalRules}
+}
+
+// adapterArg returns the value of a --flag= argument of the prometheus-adapter container.
+func adapterArg(t *testing.T, rec *recorder, flag string) string {
+	t.Helper()
+	dep := in(rec.named(t, tDeployment, "metrics-adapter-deployment"))
+	for _, a := range dig(t, dep, "spec.template.spec.containers.0.args").([]any) {
+		if v, ok := strings.CutPrefix(a.(string), flag+"="); ok {
+			return v
+		}
+	}
+	t.Fatalf("no %s argument", flag)
+	return ""
 }
 
 func TestSeed000PrometheusAdapterOverManagedPrometheus(t *testing.T) {
 	rec := mustRun(t, "dev", seed000Config(t))
-	// The frontend runs as its own KSA, granted monitoring.viewer; no Stackdriver adapter.
-	assert.Empty(t, rec.byType(tAPIService))
+	// The frontend runs as its own KSA, granted monitoring.viewer; no Stackdriver adapter:
+	// the APIServices are prometheus-adapter's.
+	for _, a := range rec.byType(tAPIService) {
+		assert.Equal(t, "prometheus-adapter", dig(t, in(a), "spec.service.name"))
+	}
 	fe := in(rec.named(t, tDeployment, "prometheus-frontend-deployment"))
 	c := dig(t, fe, "spec.template.spec.containers.0").(map[string]any)
 	assert.Equal(t, "gke.gcr.io/prometheus-engine/frontend:v0.15.3-gke.0", c["image"])
@@ -76,12 +96,10 @@ func TestSeed000PrometheusAdapterOverManagedPrometheus(t *testing.T) {
 	assert.Equal(t, "roles/monitoring.viewer", iam["role"])
 	assert.True(t, strings.HasSuffix(iam["member"].(string), "/subject/ns/custom-metrics/sa/prometheus-frontend"), iam["member"])
 
-	rel := release(t, rec, "prometheus-adapter")
-	assert.Equal(t, "5.3.0", rel["version"])
-	assert.Equal(t, "https://prometheus-community.github.io/helm-charts", dig(t, rel, "repositoryOpts.repo"))
-	assert.Equal(t, "http://prometheus-frontend.custom-metrics.svc", dig(t, rel, "values.prometheus.url"))
-	rules := adapterRules(t, rel)
-	assert.False(t, rules.Default)
+	// prometheus-adapter as typed objects, no chart: nothing fetched at deploy time.
+	assert.Empty(t, rec.byType(tRelease))
+	assert.Equal(t, "http://prometheus-frontend.custom-metrics.svc:9090", adapterArg(t, rec, "--prometheus-url"))
+	rules := adapterRules(t, rec)
 	require.Len(t, rules.Custom, 2)
 	require.Len(t, rules.External, 1)
 	// Every query is scoped to this cluster and namespace: adapter queries are global.
@@ -137,9 +155,8 @@ func TestSeed002PrometheusOperatorDCGM(t *testing.T) {
 	assert.Equal(t, "llmserve_gpu_utilization", dig(t, rule, "spec.groups.0.rules.0.record"))
 	assert.Contains(t, dig(t, rule, "spec.groups.0.rules.0.expr"), `DCGM_FI_DEV_GPU_UTIL{exported_namespace="llm", exported_pod!=""}`)
 
-	rel := release(t, rec, "prometheus-adapter")
-	assert.Equal(t, "http://llmserve-prom-prometheus.monitoring.svc", dig(t, rel, "values.prometheus.url"))
-	rules := adapterRules(t, rel)
+	assert.Equal(t, "http://llmserve-prom-prometheus.monitoring.svc:9090", adapterArg(t, rec, "--prometheus-url"))
+	rules := adapterRules(t, rec)
 	require.Len(t, rules.Custom, 2)
 	assert.Equal(t, "vllm_num_requests_running", rules.Custom[0].Name.As, "seed 002's rename: ':' is not valid in the API")
 	assert.Equal(t, `vllm:num_requests_running{namespace="llm",pod!=""}`, rules.Custom[0].SeriesQuery)
