@@ -51,6 +51,8 @@ type engineSpec struct {
 	metricsPort string // port name the PodMonitoring scrapes
 	metricsPath string
 	servicePort []corev1.ServicePortArgs
+	// weightsReady is the bucket path whose existence means the weights are there.
+	weightsReady string
 }
 
 func (a *ModelServerArgs) engine(env corev1.EnvVarArray, mounts corev1.VolumeMountArray) engineSpec {
@@ -65,13 +67,13 @@ func (a *ModelServerArgs) vllm(env corev1.EnvVarArray, mounts corev1.VolumeMount
 	args := []string{
 		"--host=0.0.0.0",
 		fmt.Sprintf("--port=%d", a.Port),
-		"--model=" + a.Model,
+		// The weights the download Job left in the bucket, served under the model's id.
+		"--model=" + WeightsDir(a.GCSFuse.MountPath, a.Model),
+		"--served-model-name=" + a.Model,
 		fmt.Sprintf("--tensor-parallel-size=%d", v.TensorParallelSize),
 		fmt.Sprintf("--max-model-len=%d", v.MaxModelLen),
 		fmt.Sprintf("--max-num-seqs=%d", v.MaxNumSeqs),
 		fmt.Sprintf("--max-num-batched-tokens=%d", v.MaxNumBatchedTokens),
-		// Weights download into the bucket: the next replica reads them from there.
-		"--download-dir=" + a.GCSFuse.MountPath,
 	}
 	args = append(args, v.ExtraArgs...)
 	c := corev1.ContainerArgs{
@@ -89,11 +91,12 @@ func (a *ModelServerArgs) vllm(env corev1.EnvVarArray, mounts corev1.VolumeMount
 		SecurityContext: containerSecurity(rootImage),
 	}
 	return engineSpec{
-		containers:  corev1.ContainerArray{c},
-		healthPath:  "/health",
-		metricsPort: PortNameHTTP,
-		metricsPath: "/metrics",
-		servicePort: []corev1.ServicePortArgs{svcPort(PortNameHTTP, a.Port)},
+		containers:   corev1.ContainerArray{c},
+		healthPath:   "/health",
+		weightsReady: path.Join(WeightsDir(a.GCSFuse.MountPath, a.Model), WeightsCompleteMarker),
+		metricsPort:  PortNameHTTP,
+		metricsPath:  "/metrics",
+		servicePort:  []corev1.ServicePortArgs{svcPort(PortNameHTTP, a.Port)},
 	}
 }
 
@@ -144,6 +147,9 @@ func (a *ModelServerArgs) jetstream(env corev1.EnvVarArray, mounts corev1.Volume
 	return engineSpec{
 		containers: corev1.ContainerArray{server, http},
 		healthPath: "/healthcheck",
+		// The conversion's output (checkpoint_converter.sh exits 0 even when it did
+		// nothing, so the path, not the Job's success, is the gate).
+		weightsReady: path.Join(a.GCSFuse.MountPath, j.CheckpointPath),
 		// JetStream's prometheus_client server answers on any path; seed 000 scrapes "/".
 		metricsPort: PortNameMetrics,
 		metricsPath: "/",

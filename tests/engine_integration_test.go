@@ -24,6 +24,7 @@ import (
 	"github.com/stretchr/testify/require"
 	appsv1 "k8s.io/api/apps/v1"
 	autoscalingv2 "k8s.io/api/autoscaling/v2"
+	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/resource"
@@ -429,6 +430,13 @@ func TestEngineLifecycle(t *testing.T) {
 		envs[e.Name] = e
 	}
 	assert.Equal(t, "/xla-cache", envs["VLLM_XLA_CACHE_PATH"].Value)
+	// The token goes to the weights download Job; the server loads offline.
+	var job batchv1.Job
+	require.NoError(t, c.Get(ctx, client.ObjectKey{Namespace: ns, Name: engLlamaObjects + "-weights"}, &job))
+	envs = map[string]corev1.EnvVar{}
+	for _, e := range job.Spec.Template.Spec.Containers[0].Env {
+		envs[e.Name] = e
+	}
 	require.NotNil(t, envs["HF_TOKEN"].ValueFrom)
 	assert.Equal(t, engLlamaObjects+"-hf-token", envs["HF_TOKEN"].ValueFrom.SecretKeyRef.Name)
 	var sec corev1.Secret

@@ -4,6 +4,7 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 // gpuConfig is the dev stack serving seed 001's model on an L4.
@@ -31,9 +32,11 @@ func TestGPUServer(t *testing.T) {
 	assert.Equal(t, "1", dig(t, c, "resources.limits.nvidia.com/gpu"))
 	assert.Equal(t, "1", dig(t, c, "resources.requests.nvidia.com/gpu"))
 	assert.Equal(t, "nvidia.com/gpu", dig(t, dep, "spec.template.spec.tolerations.0.key"))
-	// No XLA on GPUs: no cache path, no restore/publish containers.
+	// No XLA on GPUs: no cache path, no restore/publish containers; only the weights gate.
 	assert.NotContains(t, envMap(c), "VLLM_XLA_CACHE_PATH")
-	assert.Nil(t, dig(t, dep, "spec.template.spec").(map[string]any)["initContainers"])
+	inits := dig(t, dep, "spec.template.spec.initContainers").([]any)
+	require.Len(t, inits, 1)
+	assert.Equal(t, "wait-for-weights", dig(t, inits[0], "name"))
 	hpa := in(rec.one(t, tHPA))
 	assert.Equal(t, "prometheus.googleapis.com|vllm:num_requests_running|gauge", dig(t, hpa, "spec.metrics.0.pods.metric.name"))
 	assert.Equal(t, "4", dig(t, hpa, "spec.metrics.0.pods.target.averageValue"))

@@ -108,13 +108,19 @@ func TestVLLMServerFromProfile70B(t *testing.T) {
 	c := container(t, dep, "server")
 	assert.Equal(t, "vllm/vllm-tpu:v0.27.0", c["image"])
 	assert.Equal(t, []any{"python3", "-m", "vllm.entrypoints.openai.api_server"}, c["command"])
-	assert.Equal(t, []any{"--host=0.0.0.0", "--port=8000", "--model=meta-llama/Llama-3.1-70B",
+	// The weights the download Job left in the bucket, offline, served under the model id.
+	assert.Equal(t, []any{"--host=0.0.0.0", "--port=8000", "--model=/data/models/meta-llama/Llama-3.1-70B",
+		"--served-model-name=meta-llama/Llama-3.1-70B",
 		"--tensor-parallel-size=8", "--max-model-len=4096", "--max-num-seqs=128",
-		"--max-num-batched-tokens=512", "--download-dir=/data"}, c["args"])
+		"--max-num-batched-tokens=512"}, c["args"])
 	env := envMap(c)
 	assert.Equal(t, "/xla-cache", env["VLLM_XLA_CACHE_PATH"])
-	assert.Equal(t, map[string]any{"secretKeyRef": map[string]any{"name": "llama-3-1-70b-vllm-hf-token", "key": "hf_api_token"}}, env["HF_TOKEN"])
-	assert.Equal(t, env["HF_TOKEN"], env["HUGGING_FACE_HUB_TOKEN"])
+	assert.Equal(t, "1", env["HF_HUB_OFFLINE"])
+	assert.NotContains(t, env, "HF_TOKEN", "the server never downloads: the token is the Job's")
+	job := in(rec.one(t, tJob))
+	jenv := envMap(dig(t, job, "spec.template.spec.containers.0").(map[string]any))
+	assert.Equal(t, map[string]any{"secretKeyRef": map[string]any{"name": "llama-3-1-70b-vllm-hf-token", "key": "hf_api_token"}}, jenv["HF_TOKEN"])
+	assert.Equal(t, jenv["HF_TOKEN"], jenv["HUGGING_FACE_HUB_TOKEN"])
 	// Startup: one hour in 10 s periods for the profile's 3600 s.
 	assert.Equal(t, 360.0, dig(t, c, "startupProbe.failureThreshold"))
 	assert.Equal(t, "/health", dig(t, c, "readinessProbe.httpGet.path"))
