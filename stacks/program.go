@@ -53,6 +53,13 @@ type Infra struct {
 // GCP call: the manifests use the names the real stack would (cluster, bucket), and only
 // the Kubernetes half is written.
 func DeployInfra(ctx *pulumi.Context, cfg *Config) (*Infra, error) {
+	// Before anything is registered: refuse to adopt a namespace someone else owns. (Under
+	// mocks there is no cluster to ask.)
+	if !ctx.RunningWithMocks() {
+		if err := checkNamespaceOwnership(cfg, ctx.Stack()); err != nil {
+			return nil, err
+		}
+	}
 	projectNumber, err := lookupProjectNumber(ctx, cfg)
 	if err != nil {
 		return nil, err
@@ -76,7 +83,7 @@ func DeployInfra(ctx *pulumi.Context, cfg *Config) (*Infra, error) {
 	if err != nil {
 		return nil, err
 	}
-	kube := components.Kube{Provider: cluster.Provider, SkipAwait: cfg.SkipAwait}
+	kube := components.Kube{Provider: cluster.Provider, SkipAwait: cfg.SkipAwait, Stack: ctx.Stack()}
 	return &Infra{Cluster: cluster, Kube: kube, Pool: pool, Bucket: bucket}, nil
 }
 
