@@ -32,16 +32,20 @@ type VLLMArgs struct {
 
 // JetStreamArgs are the MaxText maxengine-server settings.
 type JetStreamArgs struct {
-	HTTPImage               string
-	ModelName               string
-	TokenizerPath           string
-	CheckpointPath          string // inside the bucket
-	PerDeviceBatchSize      int
-	MaxPrefillPredictLength int
-	MaxTargetLength         int
-	WeightDType             string
-	MetricsPort             int
-	ExtraArgs               []string
+	// CheckpointSource is the Kaggle model handle the conversion Job downloads and turns
+	// into the MaxText checkpoint at CheckpointPath ("" for none: the checkpoint is the
+	// user's); ConverterImage runs it and KaggleSecret holds kaggle.json.
+	CheckpointSource, ConverterImage, KaggleSecret string
+	HTTPImage                                      string
+	ModelName                                      string
+	TokenizerPath                                  string
+	CheckpointPath                                 string // inside the bucket
+	PerDeviceBatchSize                             int
+	MaxPrefillPredictLength                        int
+	MaxTargetLength                                int
+	WeightDType                                    string
+	MetricsPort                                    int
+	ExtraArgs                                      []string
 }
 
 // engineSpec is what an engine contributes to the pod.
@@ -119,6 +123,11 @@ func (a *ModelServerArgs) jetstream(env corev1.EnvVarArray, mounts corev1.Volume
 		"load_parameters_path=" + path.Join(a.GCSFuse.MountPath, j.CheckpointPath),
 		"attention=dot_product",
 		"prometheus_port=" + strconv.Itoa(j.MetricsPort),
+	}
+	if a.XLACache.Mode != catalog.XLACacheOff {
+		// MaxText's own key for the JAX compilation cache (see XLACacheArgs.env): without
+		// it the cache lands in ~/jax_cache and the publish sidecar finds nothing.
+		args = append(args, "jax_cache_dir="+XLACacheDir)
 	}
 	args = append(args, j.ExtraArgs...)
 	server := corev1.ContainerArgs{

@@ -161,10 +161,14 @@ func NewModelServer(ctx *pulumi.Context, name string, args *ModelServerArgs, opt
 		return nil, fmt.Errorf("model server %q: deployment: %w", name, err)
 	}
 	s.Deployment, s.DeploymentName = dep, dep.Metadata.Name().Elem()
-	if args.Engine == catalog.EngineVLLM {
-		if s.WeightsJob, err = s.vllmWeightsJob(ctx, name, args); err != nil {
-			return nil, fmt.Errorf("model server %q: %w", name, err)
-		}
+	switch {
+	case args.Engine == catalog.EngineVLLM:
+		s.WeightsJob, err = s.vllmWeightsJob(ctx, name, args)
+	case args.JetStream.CheckpointSource != "":
+		s.WeightsJob, err = s.jetstreamCheckpointJob(ctx, name, args)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("model server %q: %w", name, err)
 	}
 
 	if err := s.expose(ctx, name, args, eng); err != nil {

@@ -134,3 +134,41 @@ func (s *ModelServer) vllmWeightsJob(ctx *pulumi.Context, name string, args *Mod
 	}
 	return s.weightsJob(ctx, name, args, c, nil, nil, nil)
 }
+
+// jetstreamCheckpointJob converts the model's Kaggle checkpoint into the MaxText unscanned
+// checkpoint the server loads, as GKE's "Serve Gemma using TPUs on GKE with JetStream"
+// tutorial (Job data-loader-7b) and ai-on-gke
+// tutorials-and-examples/inference-servers/jetstream/maxtext/single-host-inference/
+// checkpoint-job.yaml do: the inference-checkpoint image's checkpoint_converter.sh with
+// -b=<bucket> -m=<Kaggle handle>, Kaggle credentials from a Secret at /kaggle, on a TPU
+// slice (the conversion runs MaxText), writing gs://<bucket>/final/unscanned/... through
+// the Workload Identity grant. It exits 0 even when it did nothing, so the servers gate on
+// the checkpoint path, not on the Job.
+func (s *ModelServer) jetstreamCheckpointJob(ctx *pulumi.Context, name string, args *ModelServerArgs) (*batchv1.Job, error) {
+	j := args.JetStream
+	units := pulumi.String(fmt.Sprint(args.Pool.PerNode))
+	c := corev1.ContainerArgs{
+		Name:  pulumi.String("convert"),
+		Image: pulumi.String(j.ConverterImage),
+		Args: pulumi.StringArray{
+			pulumi.Sprintf("-b=%s", args.GCSFuse.Bucket),
+			pulumi.String("-m=" + j.CheckpointSource),
+		},
+		Resources: &corev1.ResourceRequirementsArgs{
+			Requests: pulumi.StringMap{args.Pool.Resource: units},
+			Limits:   pulumi.StringMap{args.Pool.Resource: units},
+		},
+		VolumeMounts: corev1.VolumeMountArray{corev1.VolumeMountArgs{
+			Name: pulumi.String("kaggle-credentials"), MountPath: pulumi.String("/kaggle/"), ReadOnly: pulumi.Bool(true),
+		}},
+		SecurityContext: containerSecurity(rootImage),
+	}
+	kaggle := corev1.VolumeArray{corev1.VolumeArgs{
+		Name:   pulumi.String("kaggle-credentials"),
+		Secret: &corev1.SecretVolumeSourceArgs{SecretName: pulumi.String(j.KaggleSecret), DefaultMode: pulumi.Int(0o400)},
+	}}
+	tol := corev1.TolerationArray{corev1.TolerationArgs{
+		Key: pulumi.String(args.Pool.Resource), Operator: pulumi.String("Exists"), Effect: pulumi.String("NoSchedule"),
+	}}
+	return s.weightsJob(ctx, name, args, c, kaggle, args.Pool.Selector, tol)
+}

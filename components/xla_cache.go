@@ -48,17 +48,19 @@ func (x XLACacheArgs) sharedDir(mountPath string) string {
 	return path.Join(mountPath, XLACachePrefix, x.Key)
 }
 
-// env points the engine at the pod-local cache. vLLM reads VLLM_XLA_CACHE_PATH; JAX-based
-// servers (vLLM's JAX backend, JetStream/MaxText) read JAX_COMPILATION_CACHE_DIR.
+// env points the engine at the pod-local cache. vLLM reads VLLM_XLA_CACHE_PATH, and its
+// JAX backend JAX_COMPILATION_CACHE_DIR. MaxText ignores the variable: it sets the cache
+// itself from its jax_cache_dir key (default ~/jax_cache; MaxText/configs/base.yml @
+// 000e93554, maxengine_server.py calls cc.set_cache_dir with it), so JetStream gets the
+// jax_cache_dir= argument instead (JetStream args below).
 func (x XLACacheArgs) env(engine string) corev1.EnvVarArray {
-	if x.Mode == catalog.XLACacheOff {
+	if x.Mode == catalog.XLACacheOff || engine != catalog.EngineVLLM {
 		return nil
 	}
-	env := corev1.EnvVarArray{corev1.EnvVarArgs{Name: pulumi.String("JAX_COMPILATION_CACHE_DIR"), Value: pulumi.String(XLACacheDir)}}
-	if engine == catalog.EngineVLLM {
-		env = append(env, corev1.EnvVarArgs{Name: pulumi.String("VLLM_XLA_CACHE_PATH"), Value: pulumi.String(XLACacheDir)})
+	return corev1.EnvVarArray{
+		corev1.EnvVarArgs{Name: pulumi.String("JAX_COMPILATION_CACHE_DIR"), Value: pulumi.String(XLACacheDir)},
+		corev1.EnvVarArgs{Name: pulumi.String("VLLM_XLA_CACHE_PATH"), Value: pulumi.String(XLACacheDir)},
 	}
-	return env
 }
 
 func (x XLACacheArgs) volumes() corev1.VolumeArray {

@@ -16,8 +16,9 @@ func TestCurrentImages(t *testing.T) {
 		"registry.k8s.io/prometheus-adapter/prometheus-adapter:v0.12.0":        true,
 		"vllm/vllm-tpu:v0.27.0":    true,
 		"vllm/vllm-openai:v0.19.1": true,
-		"us-docker.pkg.dev/cloud-tpu-images/inference/maxengine-server:v0.2.2": true,
-		"us-docker.pkg.dev/cloud-tpu-images/inference/jetstream-http:v0.2.3":   true,
+		"us-docker.pkg.dev/cloud-tpu-images/inference/maxengine-server:v0.2.2":     true,
+		"us-docker.pkg.dev/cloud-tpu-images/inference/jetstream-http:v0.2.3":       true,
+		"us-docker.pkg.dev/cloud-tpu-images/inference/inference-checkpoint:v0.2.4": true,
 	}
 	seen := map[string]bool{}
 	for _, tc := range securityConfigs(t) {

@@ -228,7 +228,9 @@ func TestJetStreamServer(t *testing.T) {
 	http := container(t, dep, "jetstream-http")
 	assert.Equal(t, "us-docker.pkg.dev/cloud-tpu-images/inference/jetstream-http:v0.2.3", http["image"])
 	assert.Equal(t, "/healthcheck", dig(t, http, "readinessProbe.httpGet.path"))
-	assert.Equal(t, "/xla-cache", envMap(srv)["JAX_COMPILATION_CACHE_DIR"])
+	// MaxText ignores JAX_COMPILATION_CACHE_DIR; its jax_cache_dir key is the setting.
+	assert.Contains(t, args, "jax_cache_dir=/xla-cache")
+	assert.NotContains(t, envMap(srv), "JAX_COMPILATION_CACHE_DIR")
 	pm := in(rec.one(t, tPodMonitoring))
 	assert.Equal(t, "metrics", dig(t, pm, "spec.endpoints.0.port"))
 	assert.Equal(t, "/", dig(t, pm, "spec.endpoints.0.path"))
