@@ -40,7 +40,11 @@ func deployScraping(ctx *pulumi.Context, cfg *Config, kube components.Kube, serv
 		url := ""
 		if *mt.InstallPrometheus {
 			stackArgs := &components.PrometheusStackArgs{Kube: kube, KubePrometheusStack: chart(components.PrometheusCommunityRepo, "kube-prometheus-stack", mt.Charts.KubePrometheusStack)}
-			if uses(metrics, catalog.GPUExporterMetric) {
+			// NVIDIA's chart fails on GKE ("NVML not found", NVIDIA/dcgm-exporter#484: no
+			// GKE driver path); GKE runs its own exporter when the cluster enables DCGM.
+			// The plain exporter is for clusters llmserve did not create, which may not be
+			// GKE.
+			if uses(metrics, catalog.GPUExporterMetric) && cfg.Cluster.Mode == catalog.ModeExisting {
 				stackArgs.DCGMExporter = chart(components.DCGMExporterRepo, "dcgm-exporter", mt.Charts.DCGMExporter)
 			}
 			st, err := components.NewPrometheusStack(ctx, "prometheus", stackArgs)
@@ -53,6 +57,7 @@ func deployScraping(ctx *pulumi.Context, cfg *Config, kube components.Kube, serv
 			Kube: kube, Namespace: ns, Name: name, ServiceLabels: server.Selector,
 			Port: server.MetricsPort, Path: server.MetricsPath, Interval: mt.ScrapeInterval,
 			RecordGPUUtilization: uses(metrics, catalog.GPUExporterMetric), ServerNamespace: cfg.Serving.Namespace,
+			ScrapeGKEDCGM: uses(metrics, catalog.GPUExporterMetric) && cfg.Cluster.Mode != catalog.ModeExisting,
 		})
 		return url, err
 	}

@@ -71,6 +71,7 @@ func DeployInfra(ctx *pulumi.Context, cfg *Config) (*Infra, error) {
 		Network: cl.Network, Subnetwork: cl.Subnetwork,
 		SystemPool: components.SystemPoolArgs{MachineType: cl.SystemPool.MachineType, MinNodes: cl.SystemPool.MinNodes, MaxNodes: cl.SystemPool.MaxNodes},
 		Kubeconfig: kubeconfigInput(cl.Kubeconfig), Context: cl.Context, RenderDir: cfg.RenderDir,
+		EnableDCGM: !catalog.IsTPU(cfg.Profile.Accelerator.Type),
 	})
 	if err != nil {
 		return nil, err

@@ -142,11 +142,12 @@ func TestSeed002PrometheusOperatorDCGM(t *testing.T) {
 	assert.Equal(t, "82.10.3", stack["version"])
 	assert.Equal(t, "monitoring", stack["namespace"])
 	assert.Equal(t, false, dig(t, stack, "values.prometheus.prometheusSpec.serviceMonitorSelectorNilUsesHelmValues"))
-	dcgm := release(t, rec, "dcgm-exporter")
-	assert.Equal(t, "https://nvidia.github.io/dcgm-exporter/helm-charts", dig(t, dcgm, "repositoryOpts.repo"))
-	assert.Equal(t, true, dig(t, dcgm, "values.serviceMonitor.enabled"))
+	// On GKE, GKE's managed DCGM, not NVIDIA's chart (TestDCGMOnGKE).
+	for _, r := range rec.byType(tRelease) {
+		assert.NotEqual(t, "dcgm-exporter", in(r)["name"])
+	}
 
-	sm := in(rec.one(t, tServiceMonitor))
+	sm := in(rec.named(t, tServiceMonitor, "gemma-3-1b-it-vllm-monitoring-servicemonitor"))
 	assert.Equal(t, "llm", dig(t, sm, "metadata.namespace"))
 	assert.Equal(t, dig(t, in(rec.named(t, tService, "gemma-3-1b-it-vllm-service")), "metadata.labels.app.kubernetes.io/name"),
 		dig(t, sm, "spec.selector.matchLabels.app.kubernetes.io/name"))
@@ -185,4 +186,30 @@ func TestHPANamesMatchAdapterRules(t *testing.T) {
 		require.Len(t, served, 1, km.Name)
 		assert.Equal(t, catalog.HPAMetricFor(catalog.AdapterPrometheus, km).Name, served[0].Name.As, km.Name)
 	}
+}
+
+// TestDCGMOnGKE (issue 11, point 3): NVIDIA's dcgm-exporter chart fails on GKE ("NVML not
+// found", NVIDIA/dcgm-exporter#484). A GPU cluster llmserve creates enables GKE's managed
+// DCGM (monitoringConfig DCGM) and the operator scrapes GKE's exporter in
+// gke-managed-system, as upstream gpu-service-monitor-gke.yaml; the plain exporter is only
+// for an existing (maybe not GKE) cluster; TPU clusters enable no DCGM.
+func TestDCGMOnGKE(t *testing.T) {
+	rec := mustRun(t, "dev", seed002Config(t))
+	assert.Equal(t, []any{"SYSTEM_COMPONENTS", "DCGM"}, dig(t, in(rec.one(t, tCluster)), "monitoringConfig.enableComponents"))
+	sm := in(rec.named(t, tServiceMonitor, "gemma-3-1b-it-vllm-monitoring-gke-dcgm-servicemonitor"))
+	assert.Equal(t, map[string]any{"app.kubernetes.io/name": "gke-managed-dcgm-exporter"}, dig(t, sm, "spec.selector.matchLabels"))
+	assert.Equal(t, []any{"gke-managed-system"}, dig(t, sm, "spec.namespaceSelector.matchNames"))
+	assert.Equal(t, map[string]any{"port": "metrics", "interval": "15s"}, dig(t, sm, "spec.endpoints.0"))
+	for _, r := range rec.byType(tRelease) {
+		assert.NotEqual(t, "dcgm-exporter", in(r)["name"], "NVIDIA's chart on GKE")
+	}
+
+	existing := seed002Config(t).with("llmserve:cluster", m{"mode": "existing"}).with("llmserve:gcpResources", "false").
+		with("llmserve:modelStore", m{"bucket": "my-models"})
+	rec = mustRun(t, "dev", existing)
+	assert.Equal(t, "https://nvidia.github.io/dcgm-exporter/helm-charts", dig(t, release(t, rec, "dcgm-exporter"), "repositoryOpts.repo"))
+	assert.Len(t, rec.byType(tServiceMonitor), 1, "no GKE exporter to scrape")
+
+	rec = mustRun(t, "dev", devConfig(t))
+	assert.Equal(t, []any{"SYSTEM_COMPONENTS"}, dig(t, in(rec.one(t, tCluster)), "monitoringConfig.enableComponents"))
 }
