@@ -33,7 +33,11 @@ type ClusterArgs struct {
 	// Kubeconfig (existing mode): a path or contents; empty uses the ambient kubeconfig.
 	Kubeconfig pulumi.StringInput
 	Context    string
-	// RenderDir makes the provider write manifests to a directory instead of applying them.
+	// EnableDCGM turns on GKE's managed DCGM metrics (GPU clusters): GKE installs the
+	// DCGM exporter and its drivers itself.
+	EnableDCGM bool
+	// RenderDir makes the provider write manifests to a directory instead of applying them;
+	// then no GKE cluster or pool is registered whatever the mode, only its name is used.
 	RenderDir string
 }
 
@@ -75,7 +79,7 @@ func NewCluster(ctx *pulumi.Context, name string, args *ClusterArgs, opts ...pul
 	if err := ctx.RegisterComponentResource(TypeCluster, name, c, opts...); err != nil {
 		return nil, err
 	}
-	if args.Mode == catalog.ModeExisting {
+	if args.Mode == catalog.ModeExisting || args.RenderDir != "" {
 		c.Name = pulumi.String(args.Name).ToStringOutput()
 		kc := args.Kubeconfig
 		if kc == nil {
@@ -118,7 +122,7 @@ func (c *Cluster) createGKE(ctx *pulumi.Context, name string, args *ClusterArgs)
 		// Managed Prometheus collects what PodMonitoring resources select (seed 001:
 		// on by default from GKE 1.27, set here so older clusters match).
 		MonitoringConfig: &container.ClusterMonitoringConfigArgs{
-			EnableComponents:  pulumi.StringArray{pulumi.String("SYSTEM_COMPONENTS")},
+			EnableComponents:  monitoringComponents(args.EnableDCGM),
 			ManagedPrometheus: &container.ClusterMonitoringConfigManagedPrometheusArgs{Enabled: pulumi.Bool(true)},
 		},
 	}
@@ -201,4 +205,16 @@ users:
       installHint: Install gke-gcloud-auth-plugin (gcloud components install gke-gcloud-auth-plugin)
       provideClusterInfo: true
 `, cl.Name, cl.Endpoint, ca)
+}
+
+// monitoringComponents are the cluster's monitoring components: system ones, plus DCGM for
+// GPUs ("GKE installs the DCGM-Exporter tool, installs Google-managed GPU drivers, and
+// deploys a ClusterPodMonitoring resource", GKE "Collect and view DCGM metrics"; the
+// component is DCGM in the API, gcloud --monitoring=SYSTEM,DCGM).
+func monitoringComponents(dcgm bool) pulumi.StringArray {
+	c := pulumi.StringArray{pulumi.String("SYSTEM_COMPONENTS")}
+	if dcgm {
+		c = append(c, pulumi.String("DCGM"))
+	}
+	return c
 }

@@ -32,16 +32,20 @@ type VLLMArgs struct {
 
 // JetStreamArgs are the MaxText maxengine-server settings.
 type JetStreamArgs struct {
-	HTTPImage               string
-	ModelName               string
-	TokenizerPath           string
-	CheckpointPath          string // inside the bucket
-	PerDeviceBatchSize      int
-	MaxPrefillPredictLength int
-	MaxTargetLength         int
-	WeightDType             string
-	MetricsPort             int
-	ExtraArgs               []string
+	// CheckpointSource is the Kaggle model handle the conversion Job downloads and turns
+	// into the MaxText checkpoint at CheckpointPath ("" for none: the checkpoint is the
+	// user's); ConverterImage runs it and KaggleSecret holds kaggle.json.
+	CheckpointSource, ConverterImage, KaggleSecret string
+	HTTPImage                                      string
+	ModelName                                      string
+	TokenizerPath                                  string
+	CheckpointPath                                 string // inside the bucket
+	PerDeviceBatchSize                             int
+	MaxPrefillPredictLength                        int
+	MaxTargetLength                                int
+	WeightDType                                    string
+	MetricsPort                                    int
+	ExtraArgs                                      []string
 }
 
 // engineSpec is what an engine contributes to the pod.
@@ -51,6 +55,8 @@ type engineSpec struct {
 	metricsPort string // port name the PodMonitoring scrapes
 	metricsPath string
 	servicePort []corev1.ServicePortArgs
+	// weightsReady is the bucket path whose existence means the weights are there.
+	weightsReady string
 }
 
 func (a *ModelServerArgs) engine(env corev1.EnvVarArray, mounts corev1.VolumeMountArray) engineSpec {
@@ -65,34 +71,36 @@ func (a *ModelServerArgs) vllm(env corev1.EnvVarArray, mounts corev1.VolumeMount
 	args := []string{
 		"--host=0.0.0.0",
 		fmt.Sprintf("--port=%d", a.Port),
-		"--model=" + a.Model,
+		// The weights the download Job left in the bucket, served under the model's id.
+		"--model=" + WeightsDir(a.GCSFuse.MountPath, a.Model),
+		"--served-model-name=" + a.Model,
 		fmt.Sprintf("--tensor-parallel-size=%d", v.TensorParallelSize),
 		fmt.Sprintf("--max-model-len=%d", v.MaxModelLen),
 		fmt.Sprintf("--max-num-seqs=%d", v.MaxNumSeqs),
 		fmt.Sprintf("--max-num-batched-tokens=%d", v.MaxNumBatchedTokens),
-		// Weights download into the bucket: the next replica reads them from there.
-		"--download-dir=" + a.GCSFuse.MountPath,
 	}
 	args = append(args, v.ExtraArgs...)
 	c := corev1.ContainerArgs{
-		Name:           pulumi.String("server"),
-		Image:          pulumi.String(a.Image),
-		Command:        pulumi.ToStringArray([]string{"python3", "-m", "vllm.entrypoints.openai.api_server"}),
-		Args:           pulumi.ToStringArray(args),
-		Env:            env,
-		Ports:          corev1.ContainerPortArray{port(PortNameHTTP, a.Port)},
-		Resources:      a.resources(),
-		VolumeMounts:   mounts,
-		StartupProbe:   a.startupProbe("/health"),
-		ReadinessProbe: httpProbe("/health", 10, 3),
-		LivenessProbe:  httpProbe("/health", 30, 5),
+		Name:            pulumi.String("server"),
+		Image:           pulumi.String(a.Image),
+		Command:         pulumi.ToStringArray([]string{"python3", "-m", "vllm.entrypoints.openai.api_server"}),
+		Args:            pulumi.ToStringArray(args),
+		Env:             env,
+		Ports:           corev1.ContainerPortArray{port(PortNameHTTP, a.Port)},
+		Resources:       a.resources(),
+		VolumeMounts:    mounts,
+		StartupProbe:    a.startupProbe("/health"),
+		ReadinessProbe:  httpProbe("/health", 10, 3),
+		LivenessProbe:   httpProbe("/health", 30, 5),
+		SecurityContext: containerSecurity(rootImage),
 	}
 	return engineSpec{
-		containers:  corev1.ContainerArray{c},
-		healthPath:  "/health",
-		metricsPort: PortNameHTTP,
-		metricsPath: "/metrics",
-		servicePort: []corev1.ServicePortArgs{svcPort(PortNameHTTP, a.Port)},
+		containers:   corev1.ContainerArray{c},
+		healthPath:   "/health",
+		weightsReady: path.Join(WeightsDir(a.GCSFuse.MountPath, a.Model), WeightsCompleteMarker),
+		metricsPort:  PortNameHTTP,
+		metricsPath:  "/metrics",
+		servicePort:  []corev1.ServicePortArgs{svcPort(PortNameHTTP, a.Port)},
 	}
 }
 
@@ -116,15 +124,21 @@ func (a *ModelServerArgs) jetstream(env corev1.EnvVarArray, mounts corev1.Volume
 		"attention=dot_product",
 		"prometheus_port=" + strconv.Itoa(j.MetricsPort),
 	}
+	if a.XLACache.Mode != catalog.XLACacheOff {
+		// MaxText's own key for the JAX compilation cache (see XLACacheArgs.env): without
+		// it the cache lands in ~/jax_cache and the publish sidecar finds nothing.
+		args = append(args, "jax_cache_dir="+XLACacheDir)
+	}
 	args = append(args, j.ExtraArgs...)
 	server := corev1.ContainerArgs{
-		Name:         pulumi.String("server"),
-		Image:        pulumi.String(a.Image),
-		Args:         pulumi.ToStringArray(args),
-		Env:          env,
-		Ports:        corev1.ContainerPortArray{port(PortNameGRPC, JetStreamGRPC), port(PortNameMetrics, j.MetricsPort)},
-		Resources:    a.resources(),
-		VolumeMounts: mounts,
+		Name:            pulumi.String("server"),
+		Image:           pulumi.String(a.Image),
+		Args:            pulumi.ToStringArray(args),
+		Env:             env,
+		Ports:           corev1.ContainerPortArray{port(PortNameGRPC, JetStreamGRPC), port(PortNameMetrics, j.MetricsPort)},
+		Resources:       a.resources(),
+		VolumeMounts:    mounts,
+		SecurityContext: containerSecurity(rootImage),
 	}
 	// The HTTP sidecar answers /healthcheck by asking the server over gRPC, so its probes
 	// tell whether the model is loaded.
@@ -135,10 +149,16 @@ func (a *ModelServerArgs) jetstream(env corev1.EnvVarArray, mounts corev1.Volume
 		StartupProbe:   a.startupProbe("/healthcheck"),
 		ReadinessProbe: httpProbe("/healthcheck", 10, 3),
 		LivenessProbe:  httpProbe("/healthcheck", 30, 5),
+		// jetstream-http is built FROM ubuntu:22.04 with no USER line: root (ai-on-gke
+		// tutorials-and-examples/inference-servers/jetstream/http-server/Dockerfile @ 15ba1dc).
+		SecurityContext: containerSecurity(rootImage),
 	}
 	return engineSpec{
 		containers: corev1.ContainerArray{server, http},
 		healthPath: "/healthcheck",
+		// The conversion's output (checkpoint_converter.sh exits 0 even when it did
+		// nothing, so the path, not the Job's success, is the gate).
+		weightsReady: path.Join(a.GCSFuse.MountPath, j.CheckpointPath),
 		// JetStream's prometheus_client server answers on any path; seed 000 scrapes "/".
 		metricsPort: PortNameMetrics,
 		metricsPath: "/",

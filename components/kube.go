@@ -2,6 +2,7 @@ package components
 
 import (
 	"errors"
+	"strings"
 
 	metav1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/meta/v1"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
@@ -15,6 +16,9 @@ type Kube struct {
 	// SkipAwait annotates every object pulumi.com/skipAwait, for clusters where nothing
 	// becomes ready (no kubelet: envtest, the kwok lab).
 	SkipAwait bool
+	// Stack labels every object with LabelStack: whose it is. llmserve refuses to create a
+	// namespace that exists without its stack's label (stacks: checkNamespaceOwnership).
+	Stack string
 }
 
 func (k Kube) validate() error {
@@ -35,11 +39,34 @@ const (
 	LabelComponent = "app.kubernetes.io/component"
 	LabelPartOf    = "app.kubernetes.io/part-of"
 	LabelManagedBy = "app.kubernetes.io/managed-by"
+	// LabelStack names the Pulumi stack that created an object.
+	LabelStack = "llmserve.dev/stack"
 )
+
+// StackLabelValue is stack as a label value (at most 63 letters, digits, '-', '_', '.').
+func StackLabelValue(stack string) string {
+	var b strings.Builder
+	for _, r := range stack {
+		switch {
+		case r >= 'a' && r <= 'z', r >= 'A' && r <= 'Z', r >= '0' && r <= '9', r == '-', r == '_', r == '.':
+			b.WriteRune(r)
+		default:
+			b.WriteRune('-')
+		}
+	}
+	v := b.String()
+	if len(v) > 63 {
+		v = v[:63]
+	}
+	return strings.Trim(v, "-_.")
+}
 
 // meta builds ObjectMeta with llmserve's labels and, when asked, the skipAwait annotation.
 func (k Kube) meta(name string, namespace pulumi.StringInput, labels, annotations map[string]string) *metav1.ObjectMetaArgs {
 	l := map[string]string{LabelPartOf: "llmserve", LabelManagedBy: "pulumi"}
+	if k.Stack != "" {
+		l[LabelStack] = StackLabelValue(k.Stack)
+	}
 	for key, v := range labels {
 		l[key] = v
 	}

@@ -7,6 +7,7 @@ import (
 
 	"github.com/llmserve/llmserve/catalog"
 	appsv1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/apps/v1"
+	batchv1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/batch/v1"
 	corev1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/core/v1"
 	metav1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/meta/v1"
 	policyv1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/policy/v1"
@@ -84,6 +85,9 @@ type ModelServer struct {
 	Deployment *appsv1.Deployment
 	Service    *corev1.Service
 	PDB        *policyv1.PodDisruptionBudget
+	// WeightsJob seeds the bucket with the model once (vLLM: download; JetStream: the
+	// checkpoint conversion); the servers wait for its output.
+	WeightsJob *batchv1.Job
 	// Selector matches the server's pods (for the PodMonitoring).
 	Selector map[string]string
 	// MetricsPort (a port name) and MetricsPath are where the server exports metrics.
@@ -102,8 +106,10 @@ func NewModelServer(ctx *pulumi.Context, name string, args *ModelServerArgs, opt
 	}
 	k := args.Kube
 	env := args.env()
+	// The server only reads the bucket: weights come from the download (or conversion)
+	// Job, and the XLA cache is published by its own sidecar.
 	mounts := corev1.VolumeMountArray{
-		corev1.VolumeMountArgs{Name: pulumi.String(ModelVolume), MountPath: pulumi.String(args.GCSFuse.MountPath)},
+		corev1.VolumeMountArgs{Name: pulumi.String(ModelVolume), MountPath: pulumi.String(args.GCSFuse.MountPath), ReadOnly: pulumi.Bool(true)},
 		corev1.VolumeMountArgs{Name: pulumi.String("dshm"), MountPath: pulumi.String("/dev/shm")},
 	}
 	mounts = append(mounts, args.XLACache.mount()...)
@@ -136,9 +142,15 @@ func NewModelServer(ctx *pulumi.Context, name string, args *ModelServerArgs, opt
 					Tolerations: corev1.TolerationArray{corev1.TolerationArgs{
 						Key: pulumi.String(args.Pool.Resource), Operator: pulumi.String("Exists"), Effect: pulumi.String("NoSchedule"),
 					}},
-					InitContainers: args.XLACache.initContainers(args.Image, args.GCSFuse.MountPath, healthURL),
-					Containers:     eng.containers,
-					Volumes:        volumes,
+					// The server images run as root (no USER line: vllm-project/tpu-inference
+					// docker/Dockerfile.pypi, ai-on-gke jetstream Dockerfiles), so the pod
+					// passes Pod Security baseline, not restricted; TPUs need no privilege
+					// from GKE 1.28 ("About TPUs in GKE").
+					SecurityContext: podSecurity(rootImage),
+					InitContainers: append(corev1.ContainerArray{args.weightsWaitContainer(eng.weightsReady)},
+						args.XLACache.initContainers(args.Image, args.GCSFuse.MountPath, healthURL)...),
+					Containers: eng.containers,
+					Volumes:    volumes,
 					// Give in-flight requests time to finish on scale-down.
 					TerminationGracePeriodSeconds: pulumi.Int(60),
 				},
@@ -149,6 +161,15 @@ func NewModelServer(ctx *pulumi.Context, name string, args *ModelServerArgs, opt
 		return nil, fmt.Errorf("model server %q: deployment: %w", name, err)
 	}
 	s.Deployment, s.DeploymentName = dep, dep.Metadata.Name().Elem()
+	switch {
+	case args.Engine == catalog.EngineVLLM:
+		s.WeightsJob, err = s.vllmWeightsJob(ctx, name, args)
+	case args.JetStream.CheckpointSource != "":
+		s.WeightsJob, err = s.jetstreamCheckpointJob(ctx, name, args)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("model server %q: %w", name, err)
+	}
 
 	if err := s.expose(ctx, name, args, eng); err != nil {
 		return nil, fmt.Errorf("model server %q: %w", name, err)
@@ -171,9 +192,13 @@ func NewModelServer(ctx *pulumi.Context, name string, args *ModelServerArgs, opt
 	})
 }
 
-// rollout keeps a rolling update inside the pool: a surge pod needs one more slice, so it
-// is allowed only when the pool holds more slices than the HPA's maximum; otherwise the
-// update replaces one pod at a time.
+// rollout keeps serving through a rolling update when it can: a surge pod needs one more
+// slice, so the update surges (maxSurge 1, maxUnavailable 0: the old pod serves until the
+// new one is ready, even at one replica) when the pool holds more slices than the HPA's
+// maximum; otherwise a surge pod could wait forever for a node, and the update replaces one
+// pod at a time (maxSurge 0, maxUnavailable 1). Kubernetes' own default (25%/25%) rounds
+// to surge 1 / unavailable 0 at one replica, which is the surge case (apps/v1
+// RollingUpdateDeployment field docs).
 func (a *ModelServerArgs) rollout() *appsv1.DeploymentStrategyArgs {
 	surge, unavailable := 1, 0
 	if a.Pool.MaxNodes <= a.MaxReplicas {
@@ -188,7 +213,28 @@ func (a *ModelServerArgs) rollout() *appsv1.DeploymentStrategyArgs {
 	}
 }
 
+// env is the server's environment. It holds no Hugging Face token: the server loads
+// weights the download Job left in the bucket, offline.
 func (a *ModelServerArgs) env() corev1.EnvVarArray {
+	var env corev1.EnvVarArray
+	if a.Engine == catalog.EngineVLLM {
+		// Never reach the Hub: a server that tried would write the read-only bucket.
+		env = append(env, corev1.EnvVarArgs{Name: pulumi.String("HF_HUB_OFFLINE"), Value: pulumi.String("1")})
+	}
+	env = append(env, a.XLACache.env(a.Engine)...)
+	keys := make([]string, 0, len(a.Env))
+	for k := range a.Env {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		env = append(env, corev1.EnvVarArgs{Name: pulumi.String(k), Value: pulumi.String(a.Env[k])})
+	}
+	return env
+}
+
+// hfTokenEnv passes the Hugging Face token to the download Job.
+func (a *ModelServerArgs) hfTokenEnv() corev1.EnvVarArray {
 	var env corev1.EnvVarArray
 	if a.HFSecretName != "" {
 		// huggingface_hub reads HF_TOKEN; HUGGING_FACE_HUB_TOKEN is the older name seed 003 uses.
@@ -200,15 +246,6 @@ func (a *ModelServerArgs) env() corev1.EnvVarArray {
 				}},
 			})
 		}
-	}
-	env = append(env, a.XLACache.env(a.Engine)...)
-	keys := make([]string, 0, len(a.Env))
-	for k := range a.Env {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	for _, k := range keys {
-		env = append(env, corev1.EnvVarArgs{Name: pulumi.String(k), Value: pulumi.String(a.Env[k])})
 	}
 	return env
 }

@@ -24,7 +24,20 @@ type OperatorMonitoringArgs struct {
 	RecordGPUUtilization bool
 	// ServerNamespace scopes the recording rule to the server's pods.
 	ServerNamespace string
+	// ScrapeGKEDCGM adds a ServiceMonitor for GKE's managed DCGM exporter, which GKE runs
+	// in gke-managed-system when the cluster's monitoring config enables DCGM.
+	ScrapeGKEDCGM bool
 }
+
+// GKE's managed DCGM exporter, as kubernetes/examples AI/vllm-deployment/hpa/
+// gpu-service-monitor-gke.yaml (@ 929f82b) scrapes it: Services labelled
+// app.kubernetes.io/name=gke-managed-dcgm-exporter in gke-managed-system, port "metrics".
+const (
+	GKEManagedNamespace    = "gke-managed-system"
+	GKEDCGMExporterName    = "gke-managed-dcgm-exporter"
+	gkeDCGMScrapeInterval  = "15s"
+	gkeDCGMMetricsPortName = "metrics"
+)
 
 // OperatorMonitoring is the Prometheus Operator half of the server's monitoring (seed 002):
 // a ServiceMonitor that scrapes the server and, for GPU scaling, a PrometheusRule that
@@ -75,6 +88,20 @@ func NewOperatorMonitoring(ctx *pulumi.Context, name string, args *OperatorMonit
 		return nil, fmt.Errorf("operator monitoring %q: servicemonitor: %w", name, err)
 	}
 	o.ServiceMonitor = sm
+	if args.ScrapeGKEDCGM {
+		if _, err := apiextensions.NewCustomResource(ctx, name+"-gke-dcgm-servicemonitor", &apiextensions.CustomResourceArgs{
+			ApiVersion: pulumi.String("monitoring.coreos.com/v1"),
+			Kind:       pulumi.String("ServiceMonitor"),
+			Metadata:   k.meta(args.Name+"-gke-dcgm", args.Namespace, nil, nil),
+			OtherFields: kubernetes.UntypedArgs{"spec": pulumi.Map{
+				"selector":          pulumi.Map{"matchLabels": pulumi.StringMap{LabelName: pulumi.String(GKEDCGMExporterName)}},
+				"namespaceSelector": pulumi.Map{"matchNames": pulumi.ToStringArray([]string{GKEManagedNamespace})},
+				"endpoints":         pulumi.Array{pulumi.Map{"port": pulumi.String(gkeDCGMMetricsPortName), "interval": pulumi.String(gkeDCGMScrapeInterval)}},
+			}},
+		}, k.opts(o)...); err != nil {
+			return nil, fmt.Errorf("operator monitoring %q: gke dcgm servicemonitor: %w", name, err)
+		}
+	}
 	if args.RecordGPUUtilization {
 		rule, err := apiextensions.NewCustomResource(ctx, name+"-gpu-rule", &apiextensions.CustomResourceArgs{
 			ApiVersion: pulumi.String("monitoring.coreos.com/v1"),

@@ -15,7 +15,9 @@ import (
 const (
 	FrontendNamespace      = AdapterNamespace
 	FrontendServiceAccount = "prometheus-frontend"
-	FrontendPort           = 9090
+	// frontendUser is the user upstream's example runs the frontend as.
+	frontendUser runAs = 1000
+	FrontendPort       = 9090
 )
 
 // PrometheusFrontendArgs configures a PrometheusFrontend.
@@ -55,8 +57,10 @@ func NewPrometheusFrontend(ctx *pulumi.Context, name string, args *PrometheusFro
 	}
 	k := args.Kube
 	labels := map[string]string{LabelName: FrontendServiceAccount, LabelComponent: "metrics-frontend"}
+	// The frontend and prometheus-adapter, which shares its namespace, run as non-root
+	// users: restricted.
 	nsObj, err := corev1.NewNamespace(ctx, name+"-ns", &corev1.NamespaceArgs{
-		Metadata: k.meta(FrontendNamespace, nil, labels, nil),
+		Metadata: k.meta(FrontendNamespace, nil, withLabels(labels, pssLabels(PSSRestricted)), nil),
 	}, k.opts(f)...)
 	if err != nil {
 		return nil, fmt.Errorf("prometheus frontend %q: namespace: %w", name, err)
@@ -89,16 +93,11 @@ func NewPrometheusFrontend(ctx *pulumi.Context, name string, args *PrometheusFro
 						Ports:          corev1.ContainerPortArray{port("web", FrontendPort)},
 						ReadinessProbe: probe("/-/ready"),
 						LivenessProbe:  probe("/-/healthy"),
-						// As seed 000: unprivileged, read-only intent.
-						SecurityContext: &corev1.SecurityContextArgs{
-							AllowPrivilegeEscalation: pulumi.Bool(false),
-							Privileged:               pulumi.Bool(false),
-							RunAsNonRoot:             pulumi.Bool(true),
-							RunAsUser:                pulumi.Int(1000),
-							RunAsGroup:               pulumi.Int(1000),
-							Capabilities:             &corev1.CapabilitiesArgs{Drop: pulumi.ToStringArray([]string{"ALL"})},
-						},
+						// As upstream examples/frontend.yaml (prometheus-engine @ 0388154):
+						// user 1000, no privilege, every capability dropped, RuntimeDefault.
+						SecurityContext: containerSecurity(frontendUser),
 					}},
+					SecurityContext: podSecurity(frontendUser),
 				},
 			},
 		},

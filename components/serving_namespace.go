@@ -69,8 +69,10 @@ func NewServingNamespace(ctx *pulumi.Context, name string, args *ServingNamespac
 	k := args.Kube
 	s.NamespaceName = pulumi.String(args.Namespace).ToStringOutput()
 	if args.CreateNamespace {
+		// The servers run as root (see ModelServer): baseline is the strictest level they
+		// pass; restricted is warned and audited.
 		ns, err := corev1.NewNamespace(ctx, name+"-ns", &corev1.NamespaceArgs{
-			Metadata: k.meta(args.Namespace, nil, args.Labels, nil),
+			Metadata: k.meta(args.Namespace, nil, withLabels(args.Labels, pssLabels(PSSBaseline)), nil),
 		}, k.opts(s)...)
 		if err != nil {
 			return nil, fmt.Errorf("serving namespace %q: namespace: %w", name, err)

@@ -74,8 +74,10 @@ func NewStackdriverAdapter(ctx *pulumi.Context, name string, args *StackdriverAd
 func (a *StackdriverAdapter) build(ctx *pulumi.Context, name string, args *StackdriverAdapterArgs) error {
 	k := args.Kube
 	labels := map[string]string{"k8s-app": AdapterServiceAccount, LabelComponent: "metrics-adapter"}
+	// The adapter runs as the image's user (root, as upstream's manifest leaves it): the
+	// namespace enforces baseline.
 	ns, err := corev1.NewNamespace(ctx, name+"-ns", &corev1.NamespaceArgs{
-		Metadata: k.meta(AdapterNamespace, nil, labels, nil),
+		Metadata: k.meta(AdapterNamespace, nil, withLabels(labels, pssLabels(PSSBaseline)), nil),
 	}, k.opts(a)...)
 	if err != nil {
 		return fmt.Errorf("namespace: %w", err)
@@ -213,7 +215,24 @@ func (a *StackdriverAdapter) workload(ctx *pulumi.Context, name string, args *St
 						Command: pulumi.ToStringArray([]string{"/adapter",
 							"--use-new-resource-model=true", "--fallback-for-container-metrics=true"}),
 						Resources: &corev1.ResourceRequirementsArgs{Requests: res, Limits: res},
+						// Upstream's readiness probe (k8s-stackdriver PR #967, in
+						// adapter_new_resource_model.yaml @ 11bc7136): /healthz over HTTPS on
+						// the serving port; the Service sends nothing until the adapter
+						// answers, so the HPA never sees a half-started adapter.
+						ReadinessProbe: &corev1.ProbeArgs{
+							HttpGet: &corev1.HTTPGetActionArgs{
+								Path: pulumi.String("/healthz"), Port: pulumi.Int(443), Scheme: pulumi.String("HTTPS"),
+							},
+							InitialDelaySeconds: pulumi.Int(40),
+							PeriodSeconds:       pulumi.Int(10),
+							TimeoutSeconds:      pulumi.Int(5),
+						},
+						// Upstream sets no securityContext. The adapter serves on 443 as
+						// root: with every capability dropped it needs NET_BIND_SERVICE back
+						// to bind it (the one capability Pod Security restricted allows).
+						SecurityContext: containerSecurity(rootImage, "NET_BIND_SERVICE"),
 					}},
+					SecurityContext: podSecurity(rootImage),
 				},
 			},
 		},

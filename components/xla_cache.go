@@ -48,17 +48,19 @@ func (x XLACacheArgs) sharedDir(mountPath string) string {
 	return path.Join(mountPath, XLACachePrefix, x.Key)
 }
 
-// env points the engine at the pod-local cache. vLLM reads VLLM_XLA_CACHE_PATH; JAX-based
-// servers (vLLM's JAX backend, JetStream/MaxText) read JAX_COMPILATION_CACHE_DIR.
+// env points the engine at the pod-local cache. vLLM reads VLLM_XLA_CACHE_PATH, and its
+// JAX backend JAX_COMPILATION_CACHE_DIR. MaxText ignores the variable: it sets the cache
+// itself from its jax_cache_dir key (default ~/jax_cache; MaxText/configs/base.yml @
+// 000e93554, maxengine_server.py calls cc.set_cache_dir with it), so JetStream gets the
+// jax_cache_dir= argument instead (JetStream args below).
 func (x XLACacheArgs) env(engine string) corev1.EnvVarArray {
-	if x.Mode == catalog.XLACacheOff {
+	if x.Mode == catalog.XLACacheOff || engine != catalog.EngineVLLM {
 		return nil
 	}
-	env := corev1.EnvVarArray{corev1.EnvVarArgs{Name: pulumi.String("JAX_COMPILATION_CACHE_DIR"), Value: pulumi.String(XLACacheDir)}}
-	if engine == catalog.EngineVLLM {
-		env = append(env, corev1.EnvVarArgs{Name: pulumi.String("VLLM_XLA_CACHE_PATH"), Value: pulumi.String(XLACacheDir)})
+	return corev1.EnvVarArray{
+		corev1.EnvVarArgs{Name: pulumi.String("JAX_COMPILATION_CACHE_DIR"), Value: pulumi.String(XLACacheDir)},
+		corev1.EnvVarArgs{Name: pulumi.String("VLLM_XLA_CACHE_PATH"), Value: pulumi.String(XLACacheDir)},
 	}
-	return env
 }
 
 func (x XLACacheArgs) volumes() corev1.VolumeArray {
@@ -126,12 +128,13 @@ func (x XLACacheArgs) initContainers(image, mountPath, healthURL string) corev1.
 	}
 	return corev1.ContainerArray{
 		corev1.ContainerArgs{
-			Name:         pulumi.String("xla-cache-restore"),
-			Image:        pulumi.String(image),
-			Command:      pulumi.ToStringArray([]string{"sh", "-c", x.RestoreScript(mountPath)}),
-			Env:          corev1.EnvVarArray{cacheDir},
-			VolumeMounts: corev1.VolumeMountArray{bucketRO, local},
-			Resources:    small,
+			Name:            pulumi.String("xla-cache-restore"),
+			Image:           pulumi.String(image),
+			Command:         pulumi.ToStringArray([]string{"sh", "-c", x.RestoreScript(mountPath)}),
+			Env:             corev1.EnvVarArray{cacheDir},
+			VolumeMounts:    corev1.VolumeMountArray{bucketRO, local},
+			Resources:       small,
+			SecurityContext: containerSecurity(rootImage), // the server's image and user
 		},
 		corev1.ContainerArgs{
 			Name:          pulumi.String("xla-cache-publish"),
@@ -142,8 +145,9 @@ func (x XLACacheArgs) initContainers(image, mountPath, healthURL string) corev1.
 				Name:      pulumi.String("POD_NAME"),
 				ValueFrom: &corev1.EnvVarSourceArgs{FieldRef: &corev1.ObjectFieldSelectorArgs{FieldPath: pulumi.String("metadata.name")}},
 			}},
-			VolumeMounts: corev1.VolumeMountArray{bucketRW, local},
-			Resources:    small,
+			VolumeMounts:    corev1.VolumeMountArray{bucketRW, local},
+			Resources:       small,
+			SecurityContext: containerSecurity(rootImage),
 		},
 	}
 }

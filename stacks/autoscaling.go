@@ -40,19 +40,24 @@ func deployScraping(ctx *pulumi.Context, cfg *Config, kube components.Kube, serv
 		url := ""
 		if *mt.InstallPrometheus {
 			stackArgs := &components.PrometheusStackArgs{Kube: kube, KubePrometheusStack: chart(components.PrometheusCommunityRepo, "kube-prometheus-stack", mt.Charts.KubePrometheusStack)}
-			if uses(metrics, catalog.GPUExporterMetric) {
+			// NVIDIA's chart fails on GKE ("NVML not found", NVIDIA/dcgm-exporter#484: no
+			// GKE driver path); GKE runs its own exporter when the cluster enables DCGM.
+			// The plain exporter is for clusters llmserve did not create, which may not be
+			// GKE.
+			if uses(metrics, catalog.GPUExporterMetric) && cfg.Cluster.Mode == catalog.ModeExisting {
 				stackArgs.DCGMExporter = chart(components.DCGMExporterRepo, "dcgm-exporter", mt.Charts.DCGMExporter)
 			}
 			st, err := components.NewPrometheusStack(ctx, "prometheus", stackArgs)
 			if err != nil {
 				return "", err
 			}
-			url = st.PrometheusURL
+			url = st.PrometheusURL + ":9090" // the Prometheus Service's port
 		}
 		_, err := components.NewOperatorMonitoring(ctx, name+"-monitoring", &components.OperatorMonitoringArgs{
 			Kube: kube, Namespace: ns, Name: name, ServiceLabels: server.Selector,
 			Port: server.MetricsPort, Path: server.MetricsPath, Interval: mt.ScrapeInterval,
 			RecordGPUUtilization: uses(metrics, catalog.GPUExporterMetric), ServerNamespace: cfg.Serving.Namespace,
+			ScrapeGKEDCGM: uses(metrics, catalog.GPUExporterMetric) && cfg.Cluster.Mode != catalog.ModeExisting,
 		})
 		return url, err
 	}
@@ -92,6 +97,7 @@ func deployAdapter(ctx *pulumi.Context, cfg *Config, kube components.Kube, promU
 		return err
 	case catalog.AdapterPrometheus:
 		var after []pulumi.ResourceOption
+		createNS := true
 		if mt.Backend == catalog.BackendManaged {
 			fe, err := components.NewPrometheusFrontend(ctx, "prometheus-frontend", &components.PrometheusFrontendArgs{
 				Kube: kube, Project: cfg.Project, Image: mt.FrontendImage,
@@ -99,8 +105,9 @@ func deployAdapter(ctx *pulumi.Context, cfg *Config, kube components.Kube, promU
 			if err != nil {
 				return err
 			}
-			promURL = fe.URL
-			// The frontend creates the namespace the chart installs into.
+			promURL = fmt.Sprintf("%s:%d", fe.URL, components.FrontendPort)
+			// The frontend creates the namespace the adapter shares.
+			createNS = false
 			after = append(after, pulumi.DependsOn([]pulumi.Resource{fe}))
 		}
 		if promURL == "" {
@@ -113,8 +120,8 @@ func deployAdapter(ctx *pulumi.Context, cfg *Config, kube components.Kube, promU
 			return err
 		}
 		_, err = components.NewPrometheusAdapter(ctx, "metrics-adapter", &components.PrometheusAdapterArgs{
-			Kube: kube, Namespace: components.AdapterNamespace, PrometheusURL: promURL,
-			Chart: chart(components.PrometheusCommunityRepo, "prometheus-adapter", mt.Charts.PrometheusAdapter), Rules: rules,
+			Kube: kube, Namespace: components.AdapterNamespace, CreateNamespace: createNS,
+			Image: catalog.PrometheusAdapterImage, PrometheusURL: promURL, Rules: rules,
 		}, after...)
 		return err
 	}

@@ -50,12 +50,22 @@ func (c *Config) applyDefaults(stack string) {
 	if c.Pool.Create == nil {
 		c.Pool.Create = boolPtr(cl.Mode == catalog.ModeStandard)
 	}
-	// One single-host slice per replica: the pool's bounds follow the HPA's by default.
+	// One single-host slice per replica: the pool's bounds follow the HPA's by default,
+	// plus one spare slice where llmserve sizes the capacity (a pool it creates, Autopilot),
+	// so that a rolling update surges a new pod before the old one stops instead of taking
+	// a replica down for the whole model load (issue 11). The autoscaler adds the spare node
+	// only while the surge pod waits for it and removes it after (GKE: single-host TPU pools
+	// scale node by node between total min and max). An existing cluster's pool is the
+	// user's: without pool.maxNodes llmserve assumes no spare slice.
 	if c.Pool.MinNodes == nil {
 		c.Pool.MinNodes = intPtr(a.MinReplicas)
 	}
 	if c.Pool.MaxNodes == nil {
-		c.Pool.MaxNodes = intPtr(a.MaxReplicas)
+		spare := 0
+		if *c.Pool.Create || cl.Mode == catalog.ModeAutopilot {
+			spare = 1
+		}
+		c.Pool.MaxNodes = intPtr(a.MaxReplicas + spare)
 	}
 	// TPU capacity is scarce: ANY lets the autoscaler take whichever zone has it.
 	def(&c.Pool.LocationPolicy, "ANY")

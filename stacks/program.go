@@ -49,8 +49,17 @@ type Infra struct {
 }
 
 // DeployInfra creates the cluster (or its provider), the accelerator pool, the bucket and
-// the IAM grants.
+// the IAM grants. When rendering (cfg.RenderDir) it registers no GCP resource and makes no
+// GCP call: the manifests use the names the real stack would (cluster, bucket), and only
+// the Kubernetes half is written.
 func DeployInfra(ctx *pulumi.Context, cfg *Config) (*Infra, error) {
+	// Before anything is registered: refuse to adopt a namespace someone else owns. (Under
+	// mocks there is no cluster to ask.)
+	if !ctx.RunningWithMocks() {
+		if err := checkNamespaceOwnership(cfg, ctx.Stack()); err != nil {
+			return nil, err
+		}
+	}
 	projectNumber, err := lookupProjectNumber(ctx, cfg)
 	if err != nil {
 		return nil, err
@@ -62,6 +71,7 @@ func DeployInfra(ctx *pulumi.Context, cfg *Config) (*Infra, error) {
 		Network: cl.Network, Subnetwork: cl.Subnetwork,
 		SystemPool: components.SystemPoolArgs{MachineType: cl.SystemPool.MachineType, MinNodes: cl.SystemPool.MinNodes, MaxNodes: cl.SystemPool.MaxNodes},
 		Kubeconfig: kubeconfigInput(cl.Kubeconfig), Context: cl.Context, RenderDir: cfg.RenderDir,
+		EnableDCGM: !catalog.IsTPU(cfg.Profile.Accelerator.Type),
 	})
 	if err != nil {
 		return nil, err
@@ -74,7 +84,7 @@ func DeployInfra(ctx *pulumi.Context, cfg *Config) (*Infra, error) {
 	if err != nil {
 		return nil, err
 	}
-	kube := components.Kube{Provider: cluster.Provider, SkipAwait: cfg.SkipAwait}
+	kube := components.Kube{Provider: cluster.Provider, SkipAwait: cfg.SkipAwait, Stack: ctx.Stack()}
 	return &Infra{Cluster: cluster, Kube: kube, Pool: pool, Bucket: bucket}, nil
 }
 
@@ -97,7 +107,8 @@ func DeployModel(ctx *pulumi.Context, cfg *Config, infra *Infra) (*components.Mo
 func deployPool(ctx *pulumi.Context, cfg *Config, cluster *components.Cluster) (components.PoolCapacity, error) {
 	pl, cl, acc := cfg.Pool, cfg.Cluster, cfg.Profile.Accelerator
 	common := components.PoolArgs{
-		Create: *pl.Create, Project: cfg.Project, Cluster: cluster.Name, Location: cl.Location, NodeLocations: cl.Zones,
+		// Rendering describes the pool (selector, chips, size) but creates none.
+		Create: *pl.Create && !rendering(cfg), Project: cfg.Project, Cluster: cluster.Name, Location: cl.Location, NodeLocations: cl.Zones,
 		MinNodes: *pl.MinNodes, MaxNodes: *pl.MaxNodes,
 		Spot: pl.Spot, Reservation: pl.Reservation, LocationPolicy: pl.LocationPolicy, DiskSizeGB: pl.DiskSizeGB,
 	}
@@ -120,7 +131,7 @@ func deployPool(ctx *pulumi.Context, cfg *Config, cluster *components.Cluster) (
 // lookupProjectNumber returns the number the Workload Identity principals need, from config
 // or from the project itself. With no GCP resources there is nothing to grant.
 func lookupProjectNumber(ctx *pulumi.Context, cfg *Config) (pulumi.StringInput, error) {
-	if !cfg.GCPResources {
+	if !cfg.GCPResources || rendering(cfg) {
 		return nil, nil
 	}
 	if cfg.ProjectNumber != "" {
@@ -135,7 +146,8 @@ func lookupProjectNumber(ctx *pulumi.Context, cfg *Config) (pulumi.StringInput, 
 
 // deployGCPAccess creates the bucket and the IAM grants, or names an existing bucket.
 func deployGCPAccess(ctx *pulumi.Context, cfg *Config, projectNumber pulumi.StringInput) (pulumi.StringOutput, error) {
-	if !cfg.GCPResources {
+	if !cfg.GCPResources || rendering(cfg) {
+		// Rendering: the bucket the real stack creates, by the name it would get.
 		return pulumi.String(cfg.ModelStore.Bucket).ToStringOutput(), nil
 	}
 	ms := cfg.ModelStore
@@ -168,6 +180,10 @@ func deployGCPAccess(ctx *pulumi.Context, cfg *Config, projectNumber pulumi.Stri
 	}
 	return store.BucketName, nil
 }
+
+// rendering says whether the stack writes manifests instead of deploying: then nothing on
+// GCP is registered or looked up (issue 11: render must work offline, with no credentials).
+func rendering(cfg *Config) bool { return cfg.RenderDir != "" }
 
 func kubeconfigInput(kc string) pulumi.StringInput {
 	if kc == "" {

@@ -3,6 +3,7 @@ package stacks
 import (
 	"fmt"
 
+	"github.com/llmserve/llmserve/catalog"
 	"github.com/llmserve/llmserve/components"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 )
@@ -28,6 +29,13 @@ func deployServing(ctx *pulumi.Context, cfg *Config, kube components.Kube, pool 
 	if cfg.HasHFToken || cfg.RenderDir != "" {
 		acctArgs.SecretName = secretName
 	}
+	if p.Engine == catalog.EngineJetStream {
+		// Not shown upstream (issue 11): every public maxengine-server sample runs on TPU
+		// v5e; on v6e Google shows only the multi-host Pathways image. And JetStream before
+		// v0.3 exports jetstream_slots_available_percentage, not _used_ (JetStream releases).
+		_ = ctx.Log.Warn(fmt.Sprintf("%s: JetStream %s on %s is not shown to work by any upstream sample (only TPU v5e single-host); "+
+			"its JetStream may predate jetstream_slots_used_percentage (v0.3); check on a cluster before relying on it", name, p.Image, p.Accelerator.Type), nil)
+	}
 	acct, err := components.NewServingNamespace(ctx, name+"-account", acctArgs)
 	if err != nil {
 		return nil, err
@@ -41,7 +49,9 @@ func deployServing(ctx *pulumi.Context, cfg *Config, kube components.Kube, pool 
 			MaxNumSeqs: p.Server.MaxNumSeqs, MaxNumBatchedTokens: p.Server.MaxNumBatchedTokens, ExtraArgs: p.Server.ExtraArgs,
 		},
 		JetStream: components.JetStreamArgs{
-			HTTPImage: p.JetStream.HTTPImage, ModelName: p.JetStream.ModelName, TokenizerPath: p.JetStream.TokenizerPath,
+			CheckpointSource: catalog.JetStreamCheckpoints[p.JetStream.ModelName], ConverterImage: catalog.JetStreamCheckpointImage,
+			KaggleSecret: catalog.KaggleSecret,
+			HTTPImage:    p.JetStream.HTTPImage, ModelName: p.JetStream.ModelName, TokenizerPath: p.JetStream.TokenizerPath,
 			CheckpointPath: p.JetStream.CheckpointPath, PerDeviceBatchSize: p.JetStream.PerDeviceBatchSize,
 			MaxPrefillPredictLength: p.JetStream.MaxPrefillPredictLength, MaxTargetLength: p.JetStream.MaxTargetLength,
 			WeightDType: p.DType, MetricsPort: p.JetStream.MetricsPort, ExtraArgs: p.JetStream.ExtraArgs,

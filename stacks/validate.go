@@ -61,6 +61,7 @@ func (c *Config) Validate() error {
 	c.validateServer(&p)
 	c.validateTargets(&p)
 	c.validateNames(&p)
+	c.validatePaths(&p)
 	return errors.Join(p...)
 }
 

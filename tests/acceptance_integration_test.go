@@ -4,6 +4,7 @@ package tests
 
 import (
 	"context"
+	"fmt"
 	"maps"
 	"slices"
 	"strings"
@@ -65,20 +66,6 @@ func ensureNamespaces(t *testing.T, c client.Client, objs []*unstructured.Unstru
 		require.Equal(t, corev1.NamespaceActive, ns.Status.Phase,
 			"namespace %s is %s (deleted by another test? envtest never finalizes namespaces)", name, ns.Status.Phase)
 	}
-}
-
-// kubeRef names an object for failure messages: Kind namespace/name.
-func kubeRef(o *unstructured.Unstructured) string {
-	if o.GetNamespace() == "" {
-		return o.GetKind() + " " + o.GetName()
-	}
-	return o.GetKind() + " " + o.GetNamespace() + "/" + o.GetName()
-}
-
-// namedConfig is a stack config with a subtest name.
-type namedConfig struct {
-	name string
-	cfg  stackConfig
 }
 
 // acceptanceConfigs is every stack shape the program can produce: the dev stack, each
@@ -299,6 +286,65 @@ func TestOurValidateCatchesWhatServerAccepts(t *testing.T) {
 			_, err := run(t, "dev", devConfig(t).with(tc.key, tc.value))
 			require.Error(t, err, "config %s=%v", tc.key, tc.value)
 			assert.Contains(t, strings.Split(err.Error(), "\n"), tc.want, "config error:\n%s", err)
+		})
+	}
+}
+
+// TestAcceptancePodSecurity (issue 11, point 7) has the apiserver's Pod Security admission
+// judge every pod llmserve would run: each namespace llmserve creates is made for real with
+// its labels (under a fresh name), and a Pod built from each workload's template is created
+// in it with dry-run. Pod Security enforces on Pods, not on Deployments, so this is the
+// request the ReplicaSet controller would make. The same pod with a privileged container
+// must be refused, which proves enforcement is on.
+func TestAcceptancePodSecurity(t *testing.T) {
+	c := kubeClient(t)
+	ctx := context.Background()
+	for i, tc := range securityConfigs(t) {
+		t.Run(tc.name, func(t *testing.T) {
+			objs := kubeObjects(t, mustRun(t, "dev", tc.cfg))
+			labelled := map[string]string{} // llmserve's namespace -> the test's copy
+			for _, o := range objs {
+				if o.GetKind() != "Namespace" {
+					continue
+				}
+				level := o.GetLabels()["pod-security.kubernetes.io/enforce"]
+				require.NotEmpty(t, level, "namespace %s has no Pod Security enforce label", o.GetName())
+				name := fmt.Sprintf("pss-%d-%s", i, o.GetName())
+				ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: name, Labels: o.GetLabels()}}
+				if err := c.Create(ctx, ns); apierrors.IsAlreadyExists(err) {
+					require.NoError(t, c.Update(ctx, ns))
+				} else {
+					require.NoError(t, err)
+				}
+				labelled[o.GetName()] = name
+			}
+			checked := 0
+			for _, o := range objs {
+				spec := podSpecOf(t, o)
+				ns, ok := labelled[o.GetNamespace()]
+				if spec == nil || !ok {
+					continue
+				}
+				pod := &unstructured.Unstructured{Object: map[string]any{
+					"apiVersion": "v1", "kind": "Pod",
+					"metadata": map[string]any{"name": "pss-" + o.GetName(), "namespace": ns},
+					"spec":     spec,
+				}}
+				err := c.Create(ctx, pod, client.DryRunAll)
+				assert.NoError(t, err, "%s: its pod is refused in a namespace labelled as llmserve labels %s", kubeRef(o), o.GetNamespace())
+				checked++
+
+				// A privileged container breaks baseline and restricted alike.
+				bad := pod.DeepCopy()
+				cont := containersOf(bad.Object["spec"].(map[string]any))[0]
+				cont["securityContext"].(map[string]any)["privileged"] = true
+				cont["securityContext"].(map[string]any)["allowPrivilegeEscalation"] = true
+				err = c.Create(ctx, bad, client.DryRunAll)
+				require.Error(t, err, "%s with a privileged container was admitted: Pod Security is not enforcing", kubeRef(o))
+				assert.Contains(t, err.Error(), "violates PodSecurity")
+			}
+			require.NotZero(t, checked, "no pod checked")
+			t.Logf("%d pods admitted", checked)
 		})
 	}
 }

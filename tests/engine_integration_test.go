@@ -24,6 +24,7 @@ import (
 	"github.com/stretchr/testify/require"
 	appsv1 "k8s.io/api/apps/v1"
 	autoscalingv2 "k8s.io/api/autoscaling/v2"
+	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/resource"
@@ -429,6 +430,13 @@ func TestEngineLifecycle(t *testing.T) {
 		envs[e.Name] = e
 	}
 	assert.Equal(t, "/xla-cache", envs["VLLM_XLA_CACHE_PATH"].Value)
+	// The token goes to the weights download Job; the server loads offline.
+	var job batchv1.Job
+	require.NoError(t, c.Get(ctx, client.ObjectKey{Namespace: ns, Name: engLlamaObjects + "-weights"}, &job))
+	envs = map[string]corev1.EnvVar{}
+	for _, e := range job.Spec.Template.Spec.Containers[0].Env {
+		envs[e.Name] = e
+	}
 	require.NotNil(t, envs["HF_TOKEN"].ValueFrom)
 	assert.Equal(t, engLlamaObjects+"-hf-token", envs["HF_TOKEN"].ValueFrom.SecretKeyRef.Name)
 	var sec corev1.Secret
@@ -752,4 +760,65 @@ func TestEngineCancel(t *testing.T) {
 	pre, err := st.Preview(ctx)
 	require.NoError(t, err, "the stack is still locked after a canceled up")
 	t.Logf("preview after cancel: %s", summaryString(pre))
+}
+
+// TestEngineNeverAdoptsANamespace (issue 11, point 8): with pulumi-kubernetes 4.25 a
+// Namespace that already exists is silently adopted (server-side apply upserts) and destroy
+// deletes it with everything in it. llmserve refuses instead, for the serving namespace and
+// the adapter's, before registering anything; using a namespace without managing it is
+// explicit (serving.createNamespace false), and destroy then leaves it and its contents.
+func TestEngineNeverAdoptsANamespace(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), engOpTimeout)
+	defer cancel()
+	c := engClient(t)
+	ns := "engine-foreign-" + engSuffix()
+	engCreateNamespace(t, c, ns)
+	theirs := &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: "someone-elses", Namespace: ns}, Data: map[string]string{"k": "v"}}
+	require.NoError(t, c.Create(ctx, theirs))
+	engRemoveNamespace(t, engAdapterNS)
+	t.Cleanup(func() { engRemoveNamespace(t, ns); engRemoveNamespace(t, engAdapterNS) })
+	env := newEngEnv(t)
+	target := deploy.Target{Env: "foreign", Model: engLlama}
+	stillThere := func() {
+		t.Helper()
+		var n corev1.Namespace
+		require.NoError(t, c.Get(ctx, client.ObjectKey{Name: ns}, &n))
+		assert.Nil(t, n.DeletionTimestamp, "namespace %s is being deleted", ns)
+		var cm corev1.ConfigMap
+		require.NoError(t, c.Get(ctx, client.ObjectKey{Namespace: ns, Name: theirs.Name}, &cm), "their ConfigMap is gone")
+	}
+
+	// 1. The serving namespace exists and is not this stack's: refused, nothing created.
+	s := engSettings(ns)
+	s.Metrics.InstallAdapter = new(bool)
+	st := env.open(t, ctx, target, s)
+	_, err := st.Up(ctx)
+	require.Error(t, err, "up adopted namespace %s", ns)
+	assert.Contains(t, err.Error(), "namespace "+ns+": already exists and was not created by stack foreign-llama-3.1-8b")
+	var deps appsv1.DeploymentList
+	require.NoError(t, c.List(ctx, &deps, client.InNamespace(ns)))
+	assert.Empty(t, deps.Items, "objects were created before the refusal")
+	stillThere()
+
+	// 2. The adapter's namespace exists (an adapter someone installed): refused too.
+	engCreateNamespace(t, c, engAdapterNS)
+	s = engSettings(ns)
+	s.Serving.CreateNamespace = new(bool)
+	st = env.open(t, ctx, target, s)
+	_, err = st.Up(ctx)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "namespace "+engAdapterNS+": already exists and was not created by stack foreign-llama-3.1-8b")
+	engRemoveNamespace(t, engAdapterNS)
+
+	// 3. Explicitly used, not managed: up works, destroy leaves the namespace and its contents.
+	s = engSettings(ns)
+	s.Serving.CreateNamespace = new(bool)
+	s.Metrics.InstallAdapter = new(bool)
+	st = env.open(t, ctx, target, s)
+	res, err := st.Up(ctx)
+	require.NoError(t, err)
+	t.Logf("up into a namespace it does not own: %s", summaryString(res))
+	_, _, err = engDestroy(t, ctx, st)
+	require.NoError(t, err)
+	stillThere()
 }

@@ -4,6 +4,7 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 // gpuConfig is the dev stack serving seed 001's model on an L4.
@@ -19,7 +20,7 @@ func TestGPUPool(t *testing.T) {
 	assert.Equal(t, "g2-standard-8", dig(t, pool, "nodeConfig.machineType"))
 	assert.Equal(t, map[string]any{"type": "nvidia-l4", "count": 1.0, "gpuDriverInstallationConfig": map[string]any{"gpuDriverVersion": "LATEST"}},
 		dig(t, pool, "nodeConfig.guestAccelerators.0"))
-	assert.Equal(t, 5.0, dig(t, pool, "autoscaling.totalMaxNodeCount"))
+	assert.Equal(t, 6.0, dig(t, pool, "autoscaling.totalMaxNodeCount"), "maxReplicas 5 and a spare node for rolling updates")
 }
 
 func TestGPUServer(t *testing.T) {
@@ -27,13 +28,15 @@ func TestGPUServer(t *testing.T) {
 	dep := server(t, rec)
 	assert.Equal(t, map[string]any{"cloud.google.com/gke-accelerator": "nvidia-l4"}, dig(t, dep, "spec.template.spec.nodeSelector"))
 	c := container(t, dep, "server")
-	assert.Equal(t, "vllm/vllm-openai:v0.18.2", c["image"])
+	assert.Equal(t, "vllm/vllm-openai:v0.19.1", c["image"])
 	assert.Equal(t, "1", dig(t, c, "resources.limits.nvidia.com/gpu"))
 	assert.Equal(t, "1", dig(t, c, "resources.requests.nvidia.com/gpu"))
 	assert.Equal(t, "nvidia.com/gpu", dig(t, dep, "spec.template.spec.tolerations.0.key"))
-	// No XLA on GPUs: no cache path, no restore/publish containers.
+	// No XLA on GPUs: no cache path, no restore/publish containers; only the weights gate.
 	assert.NotContains(t, envMap(c), "VLLM_XLA_CACHE_PATH")
-	assert.Nil(t, dig(t, dep, "spec.template.spec").(map[string]any)["initContainers"])
+	inits := dig(t, dep, "spec.template.spec.initContainers").([]any)
+	require.Len(t, inits, 1)
+	assert.Equal(t, "wait-for-weights", dig(t, inits[0], "name"))
 	hpa := in(rec.one(t, tHPA))
 	assert.Equal(t, "prometheus.googleapis.com|vllm:num_requests_running|gauge", dig(t, hpa, "spec.metrics.0.pods.metric.name"))
 	assert.Equal(t, "4", dig(t, hpa, "spec.metrics.0.pods.target.averageValue"))

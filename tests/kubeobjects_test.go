@@ -96,6 +96,7 @@ func TestKubeObjectsOfDevStack(t *testing.T) {
 	}
 	assert.Equal(t, map[string]int{
 		"v1 Namespace":                                    2, // llm and custom-metrics
+		"batch/v1 Job":                                    1, // the weights download
 		"v1 ServiceAccount":                               2,
 		"v1 Secret":                                       1,
 		"v1 Service":                                      2,

@@ -16,6 +16,7 @@ const (
 	tRelease        = "kubernetes:helm.sh/v3:Release"
 	tServiceMonitor = "kubernetes:monitoring.coreos.com/v1:ServiceMonitor"
 	tPrometheusRule = "kubernetes:monitoring.coreos.com/v1:PrometheusRule"
+	tConfigMap      = "kubernetes:core/v1:ConfigMap"
 )
 
 // seed000Config: JetStream on TPU, prometheus-adapter over Managed Prometheus through the
@@ -51,22 +52,41 @@ func release(t *testing.T, rec *recorder, name string) map[string]any {
 	return nil
 }
 
-// adapterRules re-reads the generated rules the way the chart does: as YAML.
-func adapterRules(t *testing.T, rel map[string]any) components.AdapterRules {
+// adapterRules re-reads the adapter's config file from its ConfigMap, strictly, the way
+// prometheus-adapter does: rules (custom metrics) and externalRules.
+func adapterRules(t *testing.T, rec *recorder) components.AdapterRules {
 	t.Helper()
-	raw, err := yaml.Marshal(dig(t, rel, "values.rules"))
-	require.NoError(t, err)
-	var rules components.AdapterRules
-	dec := yaml.NewDecoder(strings.NewReader(string(raw)))
+	raw := dig(t, in(rec.named(t, tConfigMap, "metrics-adapter-config")), "data.config.yaml").(string)
+	var cfg struct {
+		Rules         []components.AdapterRule `yaml:"rules"`
+		ExternalRules []components.AdapterRule `yaml:"externalRules"`
+	}
+	dec := yaml.NewDecoder(strings.NewReader(raw))
 	dec.KnownFields(true)
-	require.NoError(t, dec.Decode(&rules), "the adapter config must parse:\n%s", raw)
-	return rules
+	require.NoError(t, dec.Decode(&cfg), "the adapter config must parse:\n%s", raw)
+	return components.AdapterRules{Custom: cfg.Rules, External: cfg.ExternalRules}
+}
+
+// adapterArg returns the value of a --flag= argument of the prometheus-adapter container.
+func adapterArg(t *testing.T, rec *recorder, flag string) string {
+	t.Helper()
+	dep := in(rec.named(t, tDeployment, "metrics-adapter-deployment"))
+	for _, a := range dig(t, dep, "spec.template.spec.containers.0.args").([]any) {
+		if v, ok := strings.CutPrefix(a.(string), flag+"="); ok {
+			return v
+		}
+	}
+	t.Fatalf("no %s argument", flag)
+	return ""
 }
 
 func TestSeed000PrometheusAdapterOverManagedPrometheus(t *testing.T) {
 	rec := mustRun(t, "dev", seed000Config(t))
-	// The frontend runs as its own KSA, granted monitoring.viewer; no Stackdriver adapter.
-	assert.Empty(t, rec.byType(tAPIService))
+	// The frontend runs as its own KSA, granted monitoring.viewer; no Stackdriver adapter:
+	// the APIServices are prometheus-adapter's.
+	for _, a := range rec.byType(tAPIService) {
+		assert.Equal(t, "prometheus-adapter", dig(t, in(a), "spec.service.name"))
+	}
 	fe := in(rec.named(t, tDeployment, "prometheus-frontend-deployment"))
 	c := dig(t, fe, "spec.template.spec.containers.0").(map[string]any)
 	assert.Equal(t, "gke.gcr.io/prometheus-engine/frontend:v0.15.3-gke.0", c["image"])
@@ -76,12 +96,10 @@ func TestSeed000PrometheusAdapterOverManagedPrometheus(t *testing.T) {
 	assert.Equal(t, "roles/monitoring.viewer", iam["role"])
 	assert.True(t, strings.HasSuffix(iam["member"].(string), "/subject/ns/custom-metrics/sa/prometheus-frontend"), iam["member"])
 
-	rel := release(t, rec, "prometheus-adapter")
-	assert.Equal(t, "5.3.0", rel["version"])
-	assert.Equal(t, "https://prometheus-community.github.io/helm-charts", dig(t, rel, "repositoryOpts.repo"))
-	assert.Equal(t, "http://prometheus-frontend.custom-metrics.svc", dig(t, rel, "values.prometheus.url"))
-	rules := adapterRules(t, rel)
-	assert.False(t, rules.Default)
+	// prometheus-adapter as typed objects, no chart: nothing fetched at deploy time.
+	assert.Empty(t, rec.byType(tRelease))
+	assert.Equal(t, "http://prometheus-frontend.custom-metrics.svc:9090", adapterArg(t, rec, "--prometheus-url"))
+	rules := adapterRules(t, rec)
 	require.Len(t, rules.Custom, 2)
 	require.Len(t, rules.External, 1)
 	// Every query is scoped to this cluster and namespace: adapter queries are global.
@@ -124,11 +142,12 @@ func TestSeed002PrometheusOperatorDCGM(t *testing.T) {
 	assert.Equal(t, "82.10.3", stack["version"])
 	assert.Equal(t, "monitoring", stack["namespace"])
 	assert.Equal(t, false, dig(t, stack, "values.prometheus.prometheusSpec.serviceMonitorSelectorNilUsesHelmValues"))
-	dcgm := release(t, rec, "dcgm-exporter")
-	assert.Equal(t, "https://nvidia.github.io/dcgm-exporter/helm-charts", dig(t, dcgm, "repositoryOpts.repo"))
-	assert.Equal(t, true, dig(t, dcgm, "values.serviceMonitor.enabled"))
+	// On GKE, GKE's managed DCGM, not NVIDIA's chart (TestDCGMOnGKE).
+	for _, r := range rec.byType(tRelease) {
+		assert.NotEqual(t, "dcgm-exporter", in(r)["name"])
+	}
 
-	sm := in(rec.one(t, tServiceMonitor))
+	sm := in(rec.named(t, tServiceMonitor, "gemma-3-1b-it-vllm-monitoring-servicemonitor"))
 	assert.Equal(t, "llm", dig(t, sm, "metadata.namespace"))
 	assert.Equal(t, dig(t, in(rec.named(t, tService, "gemma-3-1b-it-vllm-service")), "metadata.labels.app.kubernetes.io/name"),
 		dig(t, sm, "spec.selector.matchLabels.app.kubernetes.io/name"))
@@ -137,9 +156,8 @@ func TestSeed002PrometheusOperatorDCGM(t *testing.T) {
 	assert.Equal(t, "llmserve_gpu_utilization", dig(t, rule, "spec.groups.0.rules.0.record"))
 	assert.Contains(t, dig(t, rule, "spec.groups.0.rules.0.expr"), `DCGM_FI_DEV_GPU_UTIL{exported_namespace="llm", exported_pod!=""}`)
 
-	rel := release(t, rec, "prometheus-adapter")
-	assert.Equal(t, "http://llmserve-prom-prometheus.monitoring.svc", dig(t, rel, "values.prometheus.url"))
-	rules := adapterRules(t, rel)
+	assert.Equal(t, "http://llmserve-prom-prometheus.monitoring.svc:9090", adapterArg(t, rec, "--prometheus-url"))
+	rules := adapterRules(t, rec)
 	require.Len(t, rules.Custom, 2)
 	assert.Equal(t, "vllm_num_requests_running", rules.Custom[0].Name.As, "seed 002's rename: ':' is not valid in the API")
 	assert.Equal(t, `vllm:num_requests_running{namespace="llm",pod!=""}`, rules.Custom[0].SeriesQuery)
@@ -168,4 +186,30 @@ func TestHPANamesMatchAdapterRules(t *testing.T) {
 		require.Len(t, served, 1, km.Name)
 		assert.Equal(t, catalog.HPAMetricFor(catalog.AdapterPrometheus, km).Name, served[0].Name.As, km.Name)
 	}
+}
+
+// TestDCGMOnGKE (issue 11, point 3): NVIDIA's dcgm-exporter chart fails on GKE ("NVML not
+// found", NVIDIA/dcgm-exporter#484). A GPU cluster llmserve creates enables GKE's managed
+// DCGM (monitoringConfig DCGM) and the operator scrapes GKE's exporter in
+// gke-managed-system, as upstream gpu-service-monitor-gke.yaml; the plain exporter is only
+// for an existing (maybe not GKE) cluster; TPU clusters enable no DCGM.
+func TestDCGMOnGKE(t *testing.T) {
+	rec := mustRun(t, "dev", seed002Config(t))
+	assert.Equal(t, []any{"SYSTEM_COMPONENTS", "DCGM"}, dig(t, in(rec.one(t, tCluster)), "monitoringConfig.enableComponents"))
+	sm := in(rec.named(t, tServiceMonitor, "gemma-3-1b-it-vllm-monitoring-gke-dcgm-servicemonitor"))
+	assert.Equal(t, map[string]any{"app.kubernetes.io/name": "gke-managed-dcgm-exporter"}, dig(t, sm, "spec.selector.matchLabels"))
+	assert.Equal(t, []any{"gke-managed-system"}, dig(t, sm, "spec.namespaceSelector.matchNames"))
+	assert.Equal(t, map[string]any{"port": "metrics", "interval": "15s"}, dig(t, sm, "spec.endpoints.0"))
+	for _, r := range rec.byType(tRelease) {
+		assert.NotEqual(t, "dcgm-exporter", in(r)["name"], "NVIDIA's chart on GKE")
+	}
+
+	existing := seed002Config(t).with("llmserve:cluster", m{"mode": "existing"}).with("llmserve:gcpResources", "false").
+		with("llmserve:modelStore", m{"bucket": "my-models"})
+	rec = mustRun(t, "dev", existing)
+	assert.Equal(t, "https://nvidia.github.io/dcgm-exporter/helm-charts", dig(t, release(t, rec, "dcgm-exporter"), "repositoryOpts.repo"))
+	assert.Len(t, rec.byType(tServiceMonitor), 1, "no GKE exporter to scrape")
+
+	rec = mustRun(t, "dev", devConfig(t))
+	assert.Equal(t, []any{"SYSTEM_COMPONENTS"}, dig(t, in(rec.one(t, tCluster)), "monitoringConfig.enableComponents"))
 }

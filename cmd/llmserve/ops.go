@@ -22,7 +22,13 @@ type engineFlags struct {
 
 func (e *engineFlags) register(cmd *cobra.Command) {
 	cmd.Flags().StringVar(&e.backend, "backend", "", "state backend: file://DIR (default ~/.llmserve/state), gs://BUCKET or https://api.pulumi.com")
-	cmd.Flags().StringVar(&e.pulumiBin, "pulumi-bin", os.Getenv("LLMSERVE_PULUMI_BIN"), "directory holding the pulumi CLI (default: PATH)")
+	e.registerTools(cmd)
+}
+
+// registerTools registers where the CLI and the provider are; render keeps no state, so it
+// takes only these.
+func (e *engineFlags) registerTools(cmd *cobra.Command) {
+	cmd.Flags().StringVar(&e.pulumiBin, "pulumi-bin", os.Getenv("LLMSERVE_PULUMI_BIN"), "directory holding the pulumi CLI (default: PATH, else the one `make tools` built)")
 	cmd.Flags().StringVar(&e.pluginDir, "plugin-dir", os.Getenv("LLMSERVE_PULUMI_K8S_BIN"), "directory holding provider plugins to use first")
 }
 
@@ -122,13 +128,14 @@ func newOutputsCommand() *cobra.Command {
 }
 
 // newRenderCommand writes the manifests of a stack to a directory instead of applying
-// them, for GitOps. It keeps its own state (stack <env>-<model>-render).
+// them, for GitOps. It runs offline (deploy.Render): names as the stack <env>-<model> would
+// give them, no GCP resource, no credentials, no passphrase, and a throwaway state.
 func newRenderCommand(stderr io.Writer) *cobra.Command {
 	var f stackFlags
 	var e engineFlags
 	var out string
 	cmd := &cobra.Command{
-		Use: "render", Short: "Write the Kubernetes manifests to --out (the token Secret is left out)", Args: cobra.NoArgs,
+		Use: "render", Short: "Write the Kubernetes manifests to --out, offline (the token Secret is left out)", Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			target, settings, err := f.load()
 			if err != nil {
@@ -138,24 +145,24 @@ func newRenderCommand(stderr io.Writer) *cobra.Command {
 			if err != nil {
 				return invalid(err)
 			}
-			settings.RenderDir, settings.HFToken = abs, ""
-			settings.Cluster.Kubeconfig = ""
-			target.Env += "-render"
-			st, err := e.open(cmd, target, settings, stderr)
-			if err != nil {
-				return err
+			opts := deploy.Options{PulumiBin: e.pulumiBin, Progress: stderr, Color: progressColor(stderr), Settings: settings}
+			if e.pluginDir != "" {
+				opts.PluginDirs = []string{e.pluginDir}
 			}
-			res, err := st.Up(cmd.Context())
+			res, err := deploy.Render(cmd.Context(), target, abs, opts)
+			if errors.Is(err, deploy.ErrInvalidConfig) {
+				return invalid(err)
+			}
 			if err != nil {
 				return failed(err)
 			}
-			printResult(cmd.OutOrStdout(), st.Name(), "render", res)
+			printResult(cmd.OutOrStdout(), target.StackName(), "render", res)
 			fmt.Fprintf(cmd.OutOrStdout(), "manifests in %s\n", abs)
 			return nil
 		},
 	}
 	f.register(cmd)
-	e.register(cmd)
+	e.registerTools(cmd)
 	cmd.Flags().StringVar(&out, "out", "rendered", "directory for the manifests")
 	return cmd
 }

@@ -1,0 +1,39 @@
+package tests
+
+import (
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// TestValidatePaths: combinations that used to pass validation and fail mid-deploy, after
+// the cluster, pool and bucket were registered (issue 11). Each must fail up front with
+// exactly this message and register nothing.
+func TestValidatePaths(t *testing.T) {
+	cases := []struct {
+		name string
+		cfg  stackConfig
+		want string
+	}{
+		{
+			"prometheus-adapter on the operator with no Prometheus installed",
+			devConfig(t).with("llmserve:metrics", map[string]any{
+				"backend": "prometheus-operator", "adapter": "prometheus-adapter", "installPrometheus": false,
+			}),
+			"llmserve:metrics.installPrometheus false: prometheus-adapter with backend prometheus-operator queries the Prometheus llmserve installs, and there is none; remove installPrometheus, or set installAdapter false where another stack installed the adapter",
+		},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			rec, err := run(t, "dev", c.cfg)
+			require.Error(t, err)
+			assert.Contains(t, err.Error(), "\n"+c.want)
+			assert.Empty(t, rec.types(), "validation must fail before any resource is registered")
+		})
+	}
+	// A second model of the stack, whose adapter another stack installed, is fine.
+	mustRun(t, "dev", devConfig(t).with("llmserve:metrics", map[string]any{
+		"backend": "prometheus-operator", "adapter": "prometheus-adapter", "installPrometheus": false, "installAdapter": false,
+	}))
+}
