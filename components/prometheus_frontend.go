@@ -15,10 +15,11 @@ import (
 const (
 	FrontendNamespace      = AdapterNamespace
 	FrontendServiceAccount = "prometheus-frontend"
-	// frontendUser is the user upstream's example runs the frontend as.
-	frontendUser runAs = 1000
-	FrontendPort       = 9090
+	FrontendPort           = 9090
 )
+
+// frontendUser is the user upstream's example runs the frontend as.
+const frontendUser runAs = 1000
 
 // PrometheusFrontendArgs configures a PrometheusFrontend.
 type PrometheusFrontendArgs struct {
