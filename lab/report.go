@@ -127,24 +127,7 @@ func WritePNG(path, title string, rows []Row) error {
 	if err != nil {
 		return err
 	}
-	plots := [][]*plot.Plot{{load}, {metric}, {replicas}}
-	img := vgimg.New(vg.Points(900), vg.Points(900))
-	dc := draw.New(img)
-	tiles := draw.Tiles{Rows: 3, Cols: 1, PadX: vg.Millimeter * 2, PadY: vg.Millimeter * 4,
-		PadTop: vg.Millimeter * 2, PadBottom: vg.Millimeter * 2, PadLeft: vg.Millimeter * 2, PadRight: vg.Millimeter * 2}
-	canvases := plot.Align(plots, tiles, dc)
-	for i := range plots {
-		plots[i][0].Draw(canvases[i][0])
-	}
-	f, err := os.Create(path)
-	if err != nil {
-		return fmt.Errorf("lab report: %w", err)
-	}
-	if _, err := (vgimg.PngCanvas{Canvas: img}).WriteTo(f); err != nil {
-		_ = f.Close()
-		return fmt.Errorf("lab report: %w", err)
-	}
-	return f.Close()
+	return writeStacked(path, vg.Points(900), load, metric, replicas)
 }
 
 // Run is one policy's rows, for the combined plot.
@@ -202,14 +185,22 @@ func WriteComparePNG(path, title string, runs []Run) error {
 			return err
 		}
 	}
-	plots := [][]*plot.Plot{{replicas}, {queue}}
-	img := vgimg.New(vg.Points(900), vg.Points(700))
+	return writeStacked(path, vg.Points(700), replicas, queue)
+}
+
+// writeStacked writes plots one above the other, 900 points wide and height tall, as a PNG.
+func writeStacked(path string, height vg.Length, plots ...*plot.Plot) error {
+	rows := make([][]*plot.Plot, len(plots))
+	for i, p := range plots {
+		rows[i] = []*plot.Plot{p}
+	}
+	img := vgimg.New(vg.Points(900), height)
 	dc := draw.New(img)
-	tiles := draw.Tiles{Rows: 2, Cols: 1, PadX: vg.Millimeter * 2, PadY: vg.Millimeter * 4,
+	tiles := draw.Tiles{Rows: len(plots), Cols: 1, PadX: vg.Millimeter * 2, PadY: vg.Millimeter * 4,
 		PadTop: vg.Millimeter * 2, PadBottom: vg.Millimeter * 2, PadLeft: vg.Millimeter * 2, PadRight: vg.Millimeter * 2}
-	canvases := plot.Align(plots, tiles, dc)
-	for i := range plots {
-		plots[i][0].Draw(canvases[i][0])
+	canvases := plot.Align(rows, tiles, dc)
+	for i := range rows {
+		rows[i][0].Draw(canvases[i][0])
 	}
 	f, err := os.Create(path)
 	if err != nil {
