@@ -394,7 +394,7 @@ func TestEngineLifecycle(t *testing.T) {
 
 	// What the server stored: the HPA's metric, the PodMonitoring, the Deployment's volumes
 	// and env, the token Secret.
-	assertHPATarget(t, ctx, c, ns, engLlamaObjects, "10")
+	assertHPATarget(t, ctx, c, ns, engLlamaObjects, "10", profileMetrics(t, "llama-3.1-8b"))
 	pm := &unstructured.Unstructured{}
 	pm.SetAPIVersion("monitoring.googleapis.com/v1")
 	pm.SetKind("PodMonitoring")
@@ -461,7 +461,7 @@ func TestEngineLifecycle(t *testing.T) {
 	t.Logf("update: %s", summaryString(upd))
 	assert.Equal(t, 1, upd.Summary["update"], "update: %s", summaryString(upd))
 	assert.Equal(t, 1, upd.Changes(), "only the HPA changes: %s", summaryString(upd))
-	assertHPATarget(t, ctx, c, ns, engLlamaObjects, "5")
+	assertHPATarget(t, ctx, c, ns, engLlamaObjects, "5", 1)
 
 	// refresh reads the cluster back; nothing drifted, so the next preview is empty again
 	ref, err := st.Refresh(ctx)
@@ -498,12 +498,13 @@ func TestEngineLifecycle(t *testing.T) {
 	assert.Empty(t, left, "a destroyed stack has no outputs")
 }
 
-// assertHPATarget checks the HPA's one metric as the server stored it.
-func assertHPATarget(t *testing.T, ctx context.Context, c client.Client, ns, name, target string) {
+// assertHPATarget checks that the HPA has its metrics as the server stored them, the first
+// (the queue) at target.
+func assertHPATarget(t *testing.T, ctx context.Context, c client.Client, ns, name, target string, metrics int) {
 	t.Helper()
 	var hpa autoscalingv2.HorizontalPodAutoscaler
 	require.NoError(t, c.Get(ctx, client.ObjectKey{Namespace: ns, Name: name}, &hpa))
-	require.Len(t, hpa.Spec.Metrics, 1)
+	require.Len(t, hpa.Spec.Metrics, metrics)
 	m := hpa.Spec.Metrics[0]
 	assert.Equal(t, autoscalingv2.PodsMetricSourceType, m.Type)
 	require.NotNil(t, m.Pods)
@@ -604,7 +605,7 @@ func TestEngineTwoModelsOneEnvironment(t *testing.T) {
 	}
 	var qwenHPA autoscalingv2.HorizontalPodAutoscaler
 	require.NoError(t, c.Get(ctx, client.ObjectKey{Namespace: ns, Name: "qwen2-5-32b-vllm"}, &qwenHPA))
-	assert.Len(t, qwenHPA.Spec.Metrics, 2, "qwen2.5-32b's profile scales on two metrics")
+	assert.Len(t, qwenHPA.Spec.Metrics, profileMetrics(t, "qwen2.5-32b"), "qwen2.5-32b's HPA has every metric of its profile")
 
 	// Destroying qwen leaves llama whole; then llama goes too.
 	_, _, err := engDestroy(t, ctx, models[1].stack)
@@ -821,4 +822,13 @@ func TestEngineNeverAdoptsANamespace(t *testing.T) {
 	_, _, err = engDestroy(t, ctx, st)
 	require.NoError(t, err)
 	stillThere()
+}
+
+// profileMetrics is the number of metrics a profile's HPA scales on by default.
+func profileMetrics(t *testing.T, model string) int {
+	t.Helper()
+	p, err := stacks.LoadProfile(model)
+	require.NoError(t, err)
+	require.NotEmpty(t, p.Autoscaling.Metrics)
+	return len(p.Autoscaling.Metrics)
 }
