@@ -2,9 +2,10 @@ package lab
 
 import (
 	"fmt"
+	"maps"
 	"math"
 	"math/rand/v2"
-	"sort"
+	"slices"
 	"sync"
 	"time"
 )
@@ -190,7 +191,7 @@ func (s *Sim) Step(dt time.Duration, arrivals []Request, ready []string) State {
 		}
 	}
 	s.queue = append(s.queue, arrivals...)
-	names := sortedKeys(s.pods)
+	names := slices.Sorted(maps.Keys(s.pods))
 	for len(s.queue) > 0 {
 		r := s.queue[0]
 		// The slot that frees first, over the ready pods.
@@ -250,7 +251,7 @@ func (s *Sim) scrape() {
 	if s.now >= s.nextScrape {
 		s.nextScrape = s.now + s.ing.ScrapeInterval
 		var ready []string
-		for _, n := range sortedKeys(s.pods) {
+		for _, n := range slices.Sorted(maps.Keys(s.pods)) {
 			if s.pods[n].ready {
 				ready = append(ready, n)
 			}
@@ -356,12 +357,3 @@ func PredictReplicas(m ServerModel, rate float64, minReplicas, maxReplicas int) 
 }
 
 func seconds(s float64) time.Duration { return time.Duration(s * float64(time.Second)) }
-
-func sortedKeys[V any](m map[string]V) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
-}

@@ -2,8 +2,9 @@ package stacks
 
 import (
 	"fmt"
+	"maps"
 	"regexp"
-	"sort"
+	"slices"
 	"strings"
 
 	"github.com/llmserve/llmserve/catalog"
@@ -52,15 +53,6 @@ var jetstreamOwnedArgs = map[string]string{
 	"prometheus_port": "jetstream.metricsPort", "weight_dtype": "dtype",
 }
 
-func sortedKeys[V any](m map[string]V) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
-}
-
 // validateServer checks the model id, the context length, and that env and extra args
 // neither leak a secret nor override what llmserve manages.
 func (c *Config) validateServer(p *problems) {
@@ -76,7 +68,7 @@ func (c *Config) validateServer(p *problems) {
 			p.addf("jetstream.maxTargetLength %d: %s has a context of %d tokens; use %d or less", pr.JetStream.MaxTargetLength, pr.Model, ctxLen, ctxLen)
 		}
 	}
-	for _, k := range sortedKeys(pr.Server.Env) {
+	for _, k := range slices.Sorted(maps.Keys(pr.Server.Env)) {
 		v := pr.Server.Env[k]
 		key := "server.env." + k
 		switch {
