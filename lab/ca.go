@@ -82,6 +82,20 @@ func PoolNodes(topology string, minNodes, maxNodes int) (template *corev1.Node, 
 	template.Annotations[caNGMin] = strconv.Itoa(minNodes)
 	template.Annotations[caNGMax] = strconv.Itoa(maxNodes)
 	template.Annotations[caNGSize] = strconv.Itoa(minNodes)
+	// A node the autoscaler adds registers NotReady and tainted node.kubernetes.io/not-ready:
+	// NoSchedule until its kubelet reports Ready (kube-controller-manager then lifts the
+	// taint), so the scheduler binds nothing to it while it provisions. kwok's nodes would
+	// register with neither, and the scheduler bound Pending replicas to nodes still
+	// provisioning; the autoscaler, which swaps a registered not-yet-started node for an
+	// empty template node in its simulation (clusterstate.GetUpcomingNodes,
+	// static_autoscaler.go), then counted that node free for the next Pending replica and
+	// added no node for it. The kwok provider creates nodes from this template as it is
+	// (Node status may be set on create); the autoscaler drops condition taints from it for
+	// its own simulation (utils/taints.SanitizeTaints); node-initialize sets Ready after the
+	// provisioning delay.
+	template.Spec.Taints = append(template.Spec.Taints, corev1.Taint{Key: corev1.TaintNodeNotReady, Effect: corev1.TaintEffectNoSchedule})
+	template.Status.Conditions = []corev1.NodeCondition{{Type: corev1.NodeReady, Status: corev1.ConditionFalse,
+		Reason: "KubeletNotReady", Message: "node provisioning (llmserve lab)"}}
 	for _, n := range all[:minNodes] {
 		n.Annotations[caNGName] = NodePoolName
 		n.Annotations[AnnotationPreprovisioned] = "true"
@@ -177,8 +191,20 @@ func nodeObject(n *corev1.Node) map[string]any {
 		"apiVersion": "v1", "kind": "Node",
 		"metadata": map[string]any{"name": n.Name, "labels": n.Labels, "annotations": n.Annotations},
 		"spec":     map[string]any{"taints": taints(n.Spec.Taints)},
-		"status":   map[string]any{"capacity": quantities(n.Status.Capacity), "allocatable": quantities(n.Status.Allocatable)},
+		"status":   nodeStatus(n.Status),
 	}
+}
+
+func nodeStatus(st corev1.NodeStatus) map[string]any {
+	out := map[string]any{"capacity": quantities(st.Capacity), "allocatable": quantities(st.Allocatable)}
+	var conds []any
+	for _, c := range st.Conditions {
+		conds = append(conds, map[string]any{"type": string(c.Type), "status": string(c.Status), "reason": c.Reason, "message": c.Message})
+	}
+	if conds != nil {
+		out["conditions"] = conds
+	}
+	return out
 }
 
 func taints(ts []corev1.Taint) []any {

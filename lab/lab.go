@@ -576,8 +576,8 @@ func (l *Lab) observe(ctx context.Context, arrivals []Request, ph Phase, origin 
 		case p.Spec.NodeName == "":
 			pending++
 		case p.Status.Phase == corev1.PodRunning && !readyNode[p.Spec.NodeName]:
-			// Bound to a node still provisioning (kwok's nodes register without the
-			// kubelet's not-ready taint): its cold start begins once the node is Ready.
+			// Bound to a node not Ready (the pool's template keeps new nodes tainted
+			// not-ready, so only a node that went NotReady later): it starts once Ready.
 			pending++
 		case p.Status.Phase == corev1.PodRunning:
 			loading++

@@ -200,9 +200,13 @@ func TestLabClusterAutoscalerAddsAndRemovesNodes(t *testing.T) {
 	var pendingAt, nodeAt, nodeReadyAt, removedAt time.Duration = -1, -1, -1, -1
 	runCtx, stop := context.WithCancel(ctx)
 	defer stop()
+	var boundEarly []string
 	rows, err := l.Run(runCtx, sc, func(r lab.Row) {
 		if int(r.T/time.Second)%30 == 0 {
 			t.Log(lab.PlainLine(r))
+		}
+		if r.Nodes > r.NodesReady {
+			boundEarly = append(boundEarly, podsOnUnreadyNodes(ctx, t, l)...)
 		}
 		switch {
 		case pendingAt < 0 && r.Unschedulable > 0:
@@ -229,6 +233,7 @@ func TestLabClusterAutoscalerAddsAndRemovesNodes(t *testing.T) {
 			require.LessOrEqual(t, r.Ready, 1, "a second replica ran before its node was Ready, at %s", r.T)
 		}
 	}
+	require.Empty(t, boundEarly, "replicas bound to nodes still provisioning: the autoscaler then counts those nodes as free for the next Pending replica")
 	require.GreaterOrEqual(t, removedAt, time.Duration(0), "the empty node was never removed (log %s)", l.CALog())
 	require.Greater(t, removedAt-idleAt, cfg.CA.ScaleDownUnneededTime, "removed before the unneeded time")
 	t.Logf("pending at %s, node added at %s, Ready at %s, removed at %s (load ended at %s)", pendingAt, nodeAt, nodeReadyAt, removedAt, idleAt)
@@ -344,4 +349,28 @@ func tailString(s string, n int) string {
 		return s[len(s)-n:]
 	}
 	return s
+}
+
+// podsOnUnreadyNodes lists the lab's pods bound to a node that is not Ready, as
+// "pod -> node": a real node carries the not-ready taint until Ready, so none should be.
+func podsOnUnreadyNodes(ctx context.Context, t *testing.T, l *lab.Lab) []string {
+	nodes, err := l.Kube.CoreV1().Nodes().List(ctx, metav1.ListOptions{})
+	require.NoError(t, err)
+	ready := map[string]bool{}
+	for _, n := range nodes.Items {
+		for _, c := range n.Status.Conditions {
+			if c.Type == corev1.NodeReady && c.Status == corev1.ConditionTrue {
+				ready[n.Name] = true
+			}
+		}
+	}
+	pods, err := l.Kube.CoreV1().Pods(l.Namespace).List(ctx, metav1.ListOptions{})
+	require.NoError(t, err)
+	var bad []string
+	for _, p := range pods.Items {
+		if p.Spec.NodeName != "" && !ready[p.Spec.NodeName] {
+			bad = append(bad, p.Name+" -> "+p.Spec.NodeName)
+		}
+	}
+	return bad
 }

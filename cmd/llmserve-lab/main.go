@@ -63,6 +63,7 @@ func run() error {
 	fresh := flag.Bool("fresh", false, "start right after the deployment: the first replicas compile cold, no XLA cache published")
 	nodes := flag.Int("nodes", 0, "a fixed pool of this many TPU nodes and no cluster-autoscaler (0: the autoscaler on the pool's minNodes..maxNodes)")
 	maxReplicas := flag.Int("max-replicas", 0, "override autoscaling.maxReplicas (0: the profile's)")
+	overrides := flag.String("overrides", "", "YAML of profile keys laid over every run's policy (llmserve:overrides), e.g. '{autoscaling: {minReplicas: 2}}': try a policy of your own")
 	trace := flag.String("trace", "", "CSV trace to replay (arrival_seconds,input_tokens,output_tokens) as the trace scenario")
 	genTrace := flag.String("gen-trace", "", "write the scenario's generated requests as a CSV trace to this file and exit")
 	seed := flag.Uint64("seed", 1, "seed of the generated load and the ingestion delays")
@@ -142,9 +143,18 @@ func run() error {
 		return err
 	}
 	defer os.Remove(pidFile)
+	if *overrides != "" {
+		extra, err := lab.ParseOverrides(*overrides)
+		if err != nil {
+			return err
+		}
+		for i := range vs {
+			vs[i].Overrides = lab.MergeOverrides(vs[i].Overrides, extra)
+		}
+	}
 	if *maxReplicas > 0 {
 		for i := range vs {
-			vs[i].Overrides = withMaxReplicas(vs[i].Overrides, *maxReplicas)
+			vs[i].Overrides = lab.MergeOverrides(vs[i].Overrides, map[string]any{"autoscaling": map[string]any{"maxReplicas": *maxReplicas}})
 		}
 	}
 	opts := options{speed: *speed, slo: *slo, chipHour: *chipHour}
@@ -244,22 +254,6 @@ func writeTrace(path string, cfg lab.Config, sc lab.Scenario) error {
 	}
 	fmt.Printf("llmserve lab: %d requests of %s (%s) written to %s\n", len(reqs), sc.Name, sc.Duration(), path)
 	return f.Close()
-}
-
-func withMaxReplicas(o map[string]any, n int) map[string]any {
-	out := map[string]any{}
-	for k, v := range o {
-		out[k] = v
-	}
-	as := map[string]any{}
-	if a, ok := out["autoscaling"].(map[string]any); ok {
-		for k, v := range a {
-			as[k] = v
-		}
-	}
-	as["maxReplicas"] = n
-	out["autoscaling"] = as
-	return out
 }
 
 // stopRunning sends SIGTERM to the lab whose pid the file holds, if it is still an

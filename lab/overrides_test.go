@@ -1,0 +1,39 @@
+package lab
+
+import (
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+func TestMergeOverridesLaysExtraOverVariant(t *testing.T) {
+	seed001, ok := LookupVariant("seed001")
+	require.True(t, ok)
+	extra, err := ParseOverrides("{autoscaling: {minReplicas: 2, maxReplicas: 6}}")
+	require.NoError(t, err)
+
+	got := MergeOverrides(seed001.Overrides, extra)
+
+	as := got["autoscaling"].(map[string]any)
+	assert.Equal(t, 2, as["minReplicas"])
+	assert.Equal(t, 6, as["maxReplicas"])
+	assert.Equal(t, seed001.Overrides["autoscaling"].(map[string]any)["metrics"], as["metrics"], "the variant's metrics stay")
+	assert.NotContains(t, seed001.Overrides["autoscaling"], "minReplicas", "the variant itself is unchanged")
+}
+
+func TestMergeOverridesReplacesLists(t *testing.T) {
+	extra, err := ParseOverrides(`{autoscaling: {metrics: [{metric: "vllm:num_requests_waiting", target: 3}]}}`)
+	require.NoError(t, err)
+	seed003, _ := LookupVariant("seed003")
+
+	got := MergeOverrides(seed003.Overrides, extra)["autoscaling"].(map[string]any)["metrics"].([]any)
+
+	require.Len(t, got, 1)
+	assert.Equal(t, 3, got[0].(map[string]any)["target"])
+}
+
+func TestParseOverridesNamesTheFlag(t *testing.T) {
+	_, err := ParseOverrides("[1, 2]")
+	assert.ErrorContains(t, err, "-overrides")
+}
