@@ -37,29 +37,30 @@ func deployAutoscaling(ctx *pulumi.Context, cfg *Config, kube components.Kube, s
 func deployScraping(ctx *pulumi.Context, cfg *Config, kube components.Kube, server *components.ModelServer, metrics []string) (string, error) {
 	name, ns, mt := cfg.ObjectName(), server.Deployment.Metadata.Namespace().Elem(), cfg.Metrics
 	if mt.Backend == catalog.BackendOperator {
-		url := ""
-		if *mt.InstallPrometheus {
-			stackArgs := &components.PrometheusStackArgs{Kube: kube, KubePrometheusStack: chart(components.PrometheusCommunityRepo, "kube-prometheus-stack", mt.Charts.KubePrometheusStack)}
-			// NVIDIA's chart fails on GKE ("NVML not found", NVIDIA/dcgm-exporter#484: no
-			// GKE driver path); GKE runs its own exporter when the cluster enables DCGM.
-			// The plain exporter is for clusters llmserve did not create, which may not be
-			// GKE.
-			if uses(metrics, catalog.GPUExporterMetric) && cfg.Cluster.Mode == catalog.ModeExisting {
-				stackArgs.DCGMExporter = chart(components.DCGMExporterRepo, "dcgm-exporter", mt.Charts.DCGMExporter)
-			}
-			st, err := components.NewPrometheusStack(ctx, "prometheus", stackArgs)
-			if err != nil {
+		gpu := uses(metrics, catalog.GPUExporterMetric)
+		if cfg.Cluster.Mode != catalog.ModeExisting {
+			// A cluster llmserve creates has no Prometheus Operator, and llmserve installs
+			// none (issue 11): the ServiceMonitor needs its CRDs.
+			_ = ctx.Log.Warn(fmt.Sprintf("%s: backend prometheus-operator on a cluster this stack creates: its ServiceMonitor and PrometheusRule need the Prometheus Operator's CRDs, "+
+				"which a new cluster does not have; install kube-prometheus-stack in it (README \"Metrics pipelines\") before they are created, or use managed-prometheus", name), nil)
+		}
+		if *mt.InstallDCGMExporter {
+			// NVIDIA's exporter fails on GKE ("NVML not found", NVIDIA/dcgm-exporter#484: no
+			// GKE driver path); GKE runs its own when a cluster llmserve creates enables DCGM.
+			// NVIDIA's is for clusters llmserve did not create, which may not be GKE.
+			if _, err := components.NewDCGMExporter(ctx, "dcgm-exporter", &components.DCGMExporterArgs{
+				Kube: kube, Image: catalog.DCGMExporterImage, Interval: components.DCGMScrapeInterval, MonitorLabels: mt.MonitorLabels,
+			}); err != nil {
 				return "", err
 			}
-			url = st.PrometheusURL + ":9090" // the Prometheus Service's port
 		}
 		_, err := components.NewOperatorMonitoring(ctx, name+"-monitoring", &components.OperatorMonitoringArgs{
 			Kube: kube, Namespace: ns, Name: name, ServiceLabels: server.Selector,
 			Port: server.MetricsPort, Path: server.MetricsPath, Interval: mt.ScrapeInterval,
-			RecordGPUUtilization: uses(metrics, catalog.GPUExporterMetric), ServerNamespace: cfg.Serving.Namespace,
-			ScrapeGKEDCGM: uses(metrics, catalog.GPUExporterMetric) && cfg.Cluster.Mode != catalog.ModeExisting,
+			RecordGPUUtilization: gpu, ServerNamespace: cfg.Serving.Namespace,
+			ScrapeGKEDCGM: gpu && cfg.Cluster.Mode != catalog.ModeExisting, MonitorLabels: mt.MonitorLabels,
 		})
-		return url, err
+		return mt.PrometheusURL, err
 	}
 	if _, err := components.NewPodMonitoring(ctx, name+"-monitoring", &components.PodMonitoringArgs{
 		Kube: kube, Namespace: ns, Name: name, Selector: server.Selector,
@@ -111,7 +112,7 @@ func deployAdapter(ctx *pulumi.Context, cfg *Config, kube components.Kube, promU
 			after = append(after, pulumi.DependsOn([]pulumi.Resource{fe}))
 		}
 		if promURL == "" {
-			return fmt.Errorf("prometheus-adapter: no Prometheus to query; set llmserve:metrics.installPrometheus")
+			return fmt.Errorf("prometheus-adapter: no Prometheus to query; set llmserve:metrics.prometheusURL")
 		}
 		rules, err := components.PrometheusAdapterRules(metrics, components.RuleScope{
 			Backend: mt.Backend, Cluster: cfg.Cluster.Name, Namespace: cfg.Serving.Namespace,
@@ -128,8 +129,15 @@ func deployAdapter(ctx *pulumi.Context, cfg *Config, kube components.Kube, promU
 	return nil
 }
 
-func chart(repo, name, version string) components.ChartRef {
-	return components.ChartRef{Repo: repo, Chart: name, Version: version}
+// needsDCGMExporter says whether llmserve installs NVIDIA's DCGM exporter by default: a DCGM
+// metric scraped by a Prometheus Operator on a cluster llmserve did not create (one it
+// creates runs GKE's managed exporter).
+func (c *Config) needsDCGMExporter() bool {
+	var names []string
+	for _, m := range c.Profile.Autoscaling.Metrics {
+		names = append(names, m.Metric)
+	}
+	return c.Metrics.Backend == catalog.BackendOperator && c.Cluster.Mode == catalog.ModeExisting && uses(names, catalog.GPUExporterMetric)
 }
 
 // uses says whether any declared metric comes from source.

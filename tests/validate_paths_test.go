@@ -17,11 +17,11 @@ func TestValidatePaths(t *testing.T) {
 		want string
 	}{
 		{
-			"prometheus-adapter on the operator with no Prometheus installed",
+			"prometheus-adapter on the operator with no Prometheus to query",
 			devConfig(t).with("llmserve:metrics", map[string]any{
-				"backend": "prometheus-operator", "adapter": "prometheus-adapter", "installPrometheus": false,
+				"backend": "prometheus-operator", "adapter": "prometheus-adapter",
 			}),
-			"llmserve:metrics.installPrometheus false: prometheus-adapter with backend prometheus-operator queries the Prometheus llmserve installs, and there is none; remove installPrometheus, or set installAdapter false where another stack installed the adapter",
+			`llmserve:metrics.prometheusURL: required with backend prometheus-operator and adapter prometheus-adapter: the in-cluster address of the Prometheus the adapter queries, such as http://prometheus-operated.monitoring.svc:9090 (the Service the Prometheus Operator creates for a Prometheus in the namespace monitoring; README "Metrics pipelines"); or set installAdapter false where the adapter is installed already`,
 		},
 	}
 	for _, c := range cases {
@@ -32,8 +32,8 @@ func TestValidatePaths(t *testing.T) {
 			assert.Empty(t, rec.types(), "validation must fail before any resource is registered")
 		})
 	}
-	// A second model of the stack, whose adapter another stack installed, is fine.
+	// A second model of the stack, whose adapter another stack installed, needs no URL.
 	mustRun(t, "dev", devConfig(t).with("llmserve:metrics", map[string]any{
-		"backend": "prometheus-operator", "adapter": "prometheus-adapter", "installPrometheus": false, "installAdapter": false,
+		"backend": "prometheus-operator", "adapter": "prometheus-adapter", "installAdapter": false,
 	}))
 }
