@@ -69,9 +69,9 @@ func (a *DCGMExporterArgs) validate() error {
 
 // DCGMExporter is NVIDIA's DCGM exporter on every GPU node, with the Service and the
 // ServiceMonitor the Prometheus Operator scrapes it through: GPU utilisation per GPU, labelled
-// with the pod that holds it. For clusters llmserve did not create: on GKE clusters it
-// creates, GKE runs its own managed exporter (OperatorMonitoring.ScrapeGKEDCGM), as NVIDIA's
-// fails there ("NVML not found", NVIDIA/dcgm-exporter#484).
+// with the pod that holds it. For clusters llmserve did not create, which may not be GKE: on
+// GKE NVIDIA's fails ("NVML not found", NVIDIA/dcgm-exporter#484) and GKE runs its own
+// managed exporter when the cluster enables DCGM (OperatorMonitoring.ScrapeGKEDCGM scrapes it).
 type DCGMExporter struct {
 	pulumi.ResourceState
 	Namespace      *corev1.Namespace

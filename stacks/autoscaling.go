@@ -37,17 +37,12 @@ func deployAutoscaling(ctx *pulumi.Context, cfg *Config, kube components.Kube, s
 func deployScraping(ctx *pulumi.Context, cfg *Config, kube components.Kube, server *components.ModelServer, metrics []string) (string, error) {
 	name, ns, mt := cfg.ObjectName(), server.Deployment.Metadata.Namespace().Elem(), cfg.Metrics
 	if mt.Backend == catalog.BackendOperator {
-		gpu := uses(metrics, catalog.GPUExporterMetric)
-		if cfg.Cluster.Mode != catalog.ModeExisting {
-			// A cluster llmserve creates has no Prometheus Operator, and llmserve installs
-			// none (issue 11): the ServiceMonitor needs its CRDs.
-			_ = ctx.Log.Warn(fmt.Sprintf("%s: backend prometheus-operator on a cluster this stack creates: its ServiceMonitor and PrometheusRule need the Prometheus Operator's CRDs, "+
-				"which a new cluster does not have; install kube-prometheus-stack in it (README \"Metrics pipelines\") before they are created, or use managed-prometheus", name), nil)
-		}
+		// Validate admits this backend only in cluster.mode existing (requireOperatorCluster):
+		// the cluster must run the Prometheus Operator already.
 		if *mt.InstallDCGMExporter {
 			// NVIDIA's exporter fails on GKE ("NVML not found", NVIDIA/dcgm-exporter#484: no
-			// GKE driver path); GKE runs its own when a cluster llmserve creates enables DCGM.
-			// NVIDIA's is for clusters llmserve did not create, which may not be GKE.
+			// GKE driver path), where GKE runs its own if the cluster enables DCGM. An
+			// existing cluster may not be GKE; on one that is, set installDCGMExporter false.
 			if _, err := components.NewDCGMExporter(ctx, "dcgm-exporter", &components.DCGMExporterArgs{
 				Kube: kube, Image: catalog.DCGMExporterImage, Interval: components.DCGMScrapeInterval, MonitorLabels: mt.MonitorLabels,
 			}); err != nil {
@@ -57,8 +52,8 @@ func deployScraping(ctx *pulumi.Context, cfg *Config, kube components.Kube, serv
 		_, err := components.NewOperatorMonitoring(ctx, name+"-monitoring", &components.OperatorMonitoringArgs{
 			Kube: kube, Namespace: ns, Name: name, ServiceLabels: server.Selector,
 			Port: server.MetricsPort, Path: server.MetricsPath, Interval: mt.ScrapeInterval,
-			RecordGPUUtilization: gpu, ServerNamespace: cfg.Serving.Namespace,
-			ScrapeGKEDCGM: gpu && cfg.Cluster.Mode != catalog.ModeExisting, MonitorLabels: mt.MonitorLabels,
+			RecordGPUUtilization: uses(metrics, catalog.GPUExporterMetric), ServerNamespace: cfg.Serving.Namespace,
+			MonitorLabels: mt.MonitorLabels,
 		})
 		return mt.PrometheusURL, err
 	}

@@ -207,9 +207,6 @@ func (c *Config) validateMetrics(p *problems) {
 	if m.Adapter == catalog.AdapterStackdriver && m.Backend == catalog.BackendOperator {
 		p.addf("llmserve:metrics.adapter stackdriver: it reads Cloud Monitoring, not the Prometheus Operator's Prometheus; use prometheus-adapter with backend prometheus-operator")
 	}
-	if m.Backend == catalog.BackendOperator && c.Cluster.Mode == catalog.ModeAutopilot {
-		p.addf("llmserve:metrics.backend prometheus-operator: the Prometheus Operator stack it expects in the cluster (kube-prometheus-stack: its node exporter DaemonSet) needs node access that Autopilot refuses (seed 002); use cluster.mode standard or managed-prometheus")
-	}
 	if *m.InstallAdapter && m.Adapter == catalog.AdapterNone {
 		p.addf("llmserve:metrics.installAdapter: adapter is none; remove installAdapter or choose an adapter")
 	}

@@ -85,7 +85,7 @@ func acceptanceConfigs(t *testing.T) []namedConfig {
 		namedConfig{"seed000-prometheus-adapter", seed000Config(t)},
 		namedConfig{"seed002-prometheus-operator", seed002Config(t)},
 		// NVIDIA's DCGM exporter (DaemonSet, Service, ServiceMonitor) on an existing cluster.
-		namedConfig{"seed002-existing-cluster", seed002Existing(t)})
+		namedConfig{"seed002-no-gcp", seed002NoGCP(t)})
 	return out
 }
 

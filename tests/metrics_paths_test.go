@@ -35,12 +35,24 @@ func seed000Config(t *testing.T) stackConfig {
 // kube-prometheus-stack in monitoring), by the Service the operator creates for it.
 const seed002Prometheus = "http://prometheus-operated.monitoring.svc:9090"
 
-// seed002Config: vLLM on an L4 with the cluster's Prometheus Operator, prometheus-adapter and
-// DCGM; the monitors carry the label kube-prometheus-stack selects by default.
+// seed002Metrics is seed 002's pipeline: the cluster's Prometheus Operator and
+// prometheus-adapter; the monitors carry the label kube-prometheus-stack selects by default.
+func seed002Metrics() m {
+	return m{"adapter": "prometheus-adapter", "backend": "prometheus-operator",
+		"prometheusURL": seed002Prometheus, "monitorLabels": m{"release": "kube-prometheus-stack"}}
+}
+
+// seed002Config: vLLM on an L4 scaling on its running batch and DCGM GPU utilisation, through
+// the Prometheus Operator of a GKE cluster llmserve did not create (cluster.mode existing: a
+// cluster it creates has no operator, and Validate refuses the backend there); llmserve
+// still creates the bucket and its grant. NVIDIA's DCGM exporter fails on GKE
+// (NVIDIA/dcgm-exporter#484), so llmserve installs none (installDCGMExporter false): the
+// cluster's own Prometheus scrapes GKE's managed exporter.
 func seed002Config(t *testing.T) stackConfig {
-	return devConfig(t).with("llmserve:model", "gemma-3-1b-it").
-		with("llmserve:metrics", m{"adapter": "prometheus-adapter", "backend": "prometheus-operator",
-			"prometheusURL": seed002Prometheus, "monitorLabels": m{"release": "kube-prometheus-stack"}}).
+	mt := seed002Metrics()
+	mt["installDCGMExporter"] = false
+	return modeConfigs(t)["existing"].with("llmserve:model", "gemma-3-1b-it").
+		with("llmserve:metrics", mt).
 		with("llmserve:overrides", m{"autoscaling": m{"metrics": []m{
 			{"metric": "vllm:num_requests_running", "target": 4},
 			{"metric": "DCGM_FI_DEV_GPU_UTIL", "target": 80},
@@ -133,8 +145,9 @@ func TestSeed002PrometheusOperatorDCGM(t *testing.T) {
 	rec := mustRun(t, "dev", seed002Config(t))
 	assert.Empty(t, rec.byType(tPodMonitoring), "no Managed Prometheus objects on the operator backend")
 	assert.Empty(t, rec.byType(tProjectMember), "nothing reads Cloud Monitoring")
+	assert.Empty(t, rec.byType(tCluster), "the operator's cluster exists already")
 	// The cluster's own Prometheus Operator: llmserve installs no chart and no Prometheus
-	// (issue 11); on GKE, GKE's managed DCGM, not NVIDIA's exporter (TestDCGMOnGKE).
+	// (issue 11); on GKE no NVIDIA exporter (installDCGMExporter false, TestDCGMOnGKE).
 	assert.Empty(t, helmReleases(rec))
 	assert.Empty(t, rec.byType(tDaemonSet))
 
@@ -150,7 +163,7 @@ func TestSeed002PrometheusOperatorDCGM(t *testing.T) {
 	// Every monitor carries metrics.monitorLabels, so kube-prometheus-stack's default
 	// selectors (release: <release>) pick it up.
 	monitors := append(rec.byType(tServiceMonitor), rec.byType(tPrometheusRule)...)
-	require.Len(t, monitors, 3, "the server's and GKE DCGM's ServiceMonitors, the GPU rule")
+	require.Len(t, monitors, 2, "the server's ServiceMonitor, the GPU rule")
 	for _, mon := range monitors {
 		assert.Equal(t, "kube-prometheus-stack", dig(t, in(mon), "metadata.labels.release"), mon.Name)
 	}
@@ -189,27 +202,35 @@ func TestHPANamesMatchAdapterRules(t *testing.T) {
 
 // TestDCGMOnGKE (issue 11, point 3): NVIDIA's dcgm-exporter fails on GKE ("NVML not found",
 // NVIDIA/dcgm-exporter#484). A GPU cluster llmserve creates enables GKE's managed DCGM
-// (monitoringConfig DCGM) and the operator scrapes GKE's exporter in gke-managed-system, as
-// upstream gpu-service-monitor-gke.yaml; NVIDIA's exporter is only for an existing (maybe not
-// GKE) cluster (TestDCGMExporterOnExistingCluster); TPU clusters enable no DCGM.
+// (monitoringConfig DCGM); TPU clusters enable none. The Prometheus Operator backend is
+// refused on a cluster llmserve creates, so llmserve scrapes GKE's exporter on no path: on an
+// existing GKE cluster the cluster's Prometheus does, and llmserve adds no ServiceMonitor for
+// it; NVIDIA's exporter is for clusters that may not be GKE (TestDCGMExporterOnExistingCluster).
 func TestDCGMOnGKE(t *testing.T) {
-	rec := mustRun(t, "dev", seed002Config(t))
+	rec := mustRun(t, "dev", gpuConfig(t))
 	assert.Equal(t, []any{"SYSTEM_COMPONENTS", "DCGM"}, dig(t, in(rec.one(t, tCluster)), "monitoringConfig.enableComponents"))
-	sm := in(rec.named(t, tServiceMonitor, "gemma-3-1b-it-vllm-monitoring-gke-dcgm-servicemonitor"))
-	assert.Equal(t, map[string]any{"app.kubernetes.io/name": "gke-managed-dcgm-exporter"}, dig(t, sm, "spec.selector.matchLabels"))
-	assert.Equal(t, []any{"gke-managed-system"}, dig(t, sm, "spec.namespaceSelector.matchNames"))
-	assert.Equal(t, map[string]any{"port": "metrics", "interval": "15s"}, dig(t, sm, "spec.endpoints.0"))
+	assert.Empty(t, rec.byType(tServiceMonitor), "managed-prometheus: GKE scrapes its own exporter")
+
+	rec = mustRun(t, "dev", seed002Config(t))
+	for _, sm := range rec.byType(tServiceMonitor) {
+		assert.NotContains(t, sm.Name, "gke-dcgm", "llmserve cannot tell an existing cluster is GKE")
+	}
 	assert.Empty(t, rec.byType(tDaemonSet), "NVIDIA's exporter on GKE")
 
 	rec = mustRun(t, "dev", devConfig(t))
 	assert.Equal(t, []any{"SYSTEM_COMPONENTS"}, dig(t, in(rec.one(t, tCluster)), "monitoringConfig.enableComponents"))
 }
 
-// seed002Existing is seed 002 on a cluster llmserve did not create, with no GCP resources:
-// NVIDIA's DCGM exporter is llmserve's to install there.
-func seed002Existing(t *testing.T) stackConfig {
-	return seed002Config(t).with("llmserve:cluster", m{"mode": "existing", "name": "mine"}).
-		with("llmserve:gcpResources", "false").with("llmserve:modelStore", m{"bucket": "my-models"})
+// seed002NoGCP is seed 002 on a cluster that may not be GKE, with no GCP resources: NVIDIA's
+// DCGM exporter is llmserve's to install there.
+func seed002NoGCP(t *testing.T) stackConfig {
+	return modeConfigs(t)["existing-no-gcp"].with("llmserve:model", "gemma-3-1b-it").
+		with("llmserve:metrics", seed002Metrics()).
+		with("llmserve:modelStore", m{"bucket": "my-models"}).
+		with("llmserve:overrides", m{"autoscaling": m{"metrics": []m{
+			{"metric": "vllm:num_requests_running", "target": 4},
+			{"metric": "DCGM_FI_DEV_GPU_UTIL", "target": 80},
+		}}})
 }
 
 // TestDCGMExporterOnExistingCluster (issue 11, point 2): NVIDIA's DCGM exporter is typed
@@ -217,7 +238,7 @@ func seed002Existing(t *testing.T) stackConfig {
 // fetched at deploy time, in a namespace of its own whose Pod Security level admits
 // CAP_SYS_ADMIN and the kubelet's pod-resources hostPath.
 func TestDCGMExporterOnExistingCluster(t *testing.T) {
-	rec := mustRun(t, "dev", seed002Existing(t))
+	rec := mustRun(t, "dev", seed002NoGCP(t))
 	assert.Empty(t, helmReleases(rec))
 	rec.one(t, "llmserve:monitoring:DCGMExporter")
 
@@ -257,7 +278,7 @@ func TestDCGMExporterOnExistingCluster(t *testing.T) {
 	assert.Len(t, rec.byType(tServiceMonitor), 2, "the server's and the exporter's; no GKE exporter to scrape")
 
 	// A second model of the cluster (or another stack) installed it already.
-	rec = mustRun(t, "dev", seed002Existing(t).with("llmserve:metrics", m{"adapter": "prometheus-adapter", "backend": "prometheus-operator",
+	rec = mustRun(t, "dev", seed002NoGCP(t).with("llmserve:metrics", m{"adapter": "prometheus-adapter", "backend": "prometheus-operator",
 		"prometheusURL": seed002Prometheus, "installDCGMExporter": false}))
 	assert.Empty(t, rec.byType("llmserve:monitoring:DCGMExporter"))
 	assert.Empty(t, rec.byType(tDaemonSet))

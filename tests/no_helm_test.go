@@ -32,7 +32,7 @@ func shippedConfigs(t *testing.T) []namedConfig {
 		{"env-local", loadStackFile(t, "Pulumi.local.yaml").withSecret("llmserve:hfToken", testToken)},
 		{"seed000-prometheus-adapter", seed000Config(t)},
 		{"seed002-prometheus-operator", seed002Config(t)},
-		{"seed002-existing-cluster", seed002Existing(t)},
+		{"seed002-no-gcp", seed002NoGCP(t)},
 	}
 	modes := modeConfigs(t)
 	for _, mode := range slices.Sorted(maps.Keys(modes)) {

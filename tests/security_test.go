@@ -32,7 +32,7 @@ func securityConfigs(t *testing.T) []namedConfig {
 		{"gpu", gpuConfig(t)},
 		{"seed000-prometheus-adapter", seed000Config(t)},
 		{"seed002-prometheus-operator", seed002Config(t)},
-		{"seed002-existing-cluster", seed002Existing(t)},
+		{"seed002-no-gcp", seed002NoGCP(t)},
 	}
 }
 
