@@ -1,6 +1,6 @@
 package catalog
 
-// Pinned images and charts llmserve deploys besides the model server (whose image is a
+// Pinned images llmserve deploys besides the model server (whose image is a
 // profile's). Each pin names where it was read.
 const (
 	// DefaultAdapterImage is the Custom Metrics Stackdriver Adapter: upstream's manifests
@@ -26,12 +26,12 @@ const (
 	// chart 5.3.0 (charts/prometheus-adapter/Chart.yaml @ ebc6a00), from the registry its
 	// README names for releases after v0.8.4. Its Dockerfile ends USER 65534 (@ 03e8eb8).
 	PrometheusAdapterImage = "registry.k8s.io/prometheus-adapter/prometheus-adapter:v0.12.0"
-	// DefaultKubePrometheusStackChart pins prometheus-community/kube-prometheus-stack.
-	DefaultKubePrometheusStackChart = "82.10.3"
-	// DefaultPrometheusAdapterChart pins prometheus-community/prometheus-adapter.
-	DefaultPrometheusAdapterChart = "5.3.0"
-	// DefaultDCGMExporterChart pins NVIDIA's dcgm-exporter chart.
-	DefaultDCGMExporterChart = "4.8.4"
+	// DCGMExporterImage is NVIDIA's DCGM exporter 4.8.3 on DCGM 4.6.0: the image tag of its
+	// Helm chart 4.8.3 (NVIDIA/dcgm-exporter deployment/values.yaml image.tag and Chart.yaml
+	// @ 7ad5832), the chart whose objects components.DCGMExporter builds. The distroless
+	// variant the chart pins copies etc/ (default-counters.csv) to /etc/dcgm-exporter
+	// (docker/Dockerfile.distroless).
+	DCGMExporterImage = "nvcr.io/nvidia/k8s/dcgm-exporter:4.6.0-4.8.3-distroless"
 )
 
 // JetStreamCheckpoints are the Kaggle handles of the MaxText checkpoints llmserve converts,

@@ -24,8 +24,14 @@ type OperatorMonitoringArgs struct {
 	RecordGPUUtilization bool
 	// ServerNamespace scopes the recording rule to the server's pods.
 	ServerNamespace string
+	// MonitorLabels are added to every ServiceMonitor and PrometheusRule, so that the
+	// cluster's Prometheus selects them (llmserve:metrics.monitorLabels).
+	MonitorLabels map[string]string
 	// ScrapeGKEDCGM adds a ServiceMonitor for GKE's managed DCGM exporter, which GKE runs
-	// in gke-managed-system when the cluster's monitoring config enables DCGM.
+	// in gke-managed-system when the cluster's monitoring config enables DCGM. The stacks
+	// package sets it on no path: it did for GPU clusters llmserve creates, where backend
+	// prometheus-operator is now refused (no operator there), and in cluster.mode existing
+	// llmserve cannot tell whether the cluster is GKE.
 	ScrapeGKEDCGM bool
 }
 
@@ -33,9 +39,11 @@ type OperatorMonitoringArgs struct {
 // gpu-service-monitor-gke.yaml (@ 929f82b) scrapes it: Services labelled
 // app.kubernetes.io/name=gke-managed-dcgm-exporter in gke-managed-system, port "metrics".
 const (
-	GKEManagedNamespace    = "gke-managed-system"
-	GKEDCGMExporterName    = "gke-managed-dcgm-exporter"
-	gkeDCGMScrapeInterval  = "15s"
+	GKEManagedNamespace = "gke-managed-system"
+	GKEDCGMExporterName = "gke-managed-dcgm-exporter"
+	// DCGMScrapeInterval is how often the Prometheus Operator scrapes a DCGM exporter,
+	// GKE's or NVIDIA's (the 15 s llmserve passed NVIDIA's chart).
+	DCGMScrapeInterval     = "15s"
 	gkeDCGMMetricsPortName = "metrics"
 )
 
@@ -78,7 +86,7 @@ func NewOperatorMonitoring(ctx *pulumi.Context, name string, args *OperatorMonit
 	sm, err := apiextensions.NewCustomResource(ctx, name+"-servicemonitor", &apiextensions.CustomResourceArgs{
 		ApiVersion: pulumi.String("monitoring.coreos.com/v1"),
 		Kind:       pulumi.String("ServiceMonitor"),
-		Metadata:   k.meta(args.Name, args.Namespace, nil, nil),
+		Metadata:   k.meta(args.Name, args.Namespace, args.MonitorLabels, nil),
 		OtherFields: kubernetes.UntypedArgs{"spec": pulumi.Map{
 			"selector":  pulumi.Map{"matchLabels": pulumi.ToStringMap(args.ServiceLabels)},
 			"endpoints": pulumi.Array{endpoint},
@@ -92,11 +100,11 @@ func NewOperatorMonitoring(ctx *pulumi.Context, name string, args *OperatorMonit
 		if _, err := apiextensions.NewCustomResource(ctx, name+"-gke-dcgm-servicemonitor", &apiextensions.CustomResourceArgs{
 			ApiVersion: pulumi.String("monitoring.coreos.com/v1"),
 			Kind:       pulumi.String("ServiceMonitor"),
-			Metadata:   k.meta(args.Name+"-gke-dcgm", args.Namespace, nil, nil),
+			Metadata:   k.meta(args.Name+"-gke-dcgm", args.Namespace, args.MonitorLabels, nil),
 			OtherFields: kubernetes.UntypedArgs{"spec": pulumi.Map{
 				"selector":          pulumi.Map{"matchLabels": pulumi.StringMap{LabelName: pulumi.String(GKEDCGMExporterName)}},
 				"namespaceSelector": pulumi.Map{"matchNames": pulumi.ToStringArray([]string{GKEManagedNamespace})},
-				"endpoints":         pulumi.Array{pulumi.Map{"port": pulumi.String(gkeDCGMMetricsPortName), "interval": pulumi.String(gkeDCGMScrapeInterval)}},
+				"endpoints":         pulumi.Array{pulumi.Map{"port": pulumi.String(gkeDCGMMetricsPortName), "interval": pulumi.String(DCGMScrapeInterval)}},
 			}},
 		}, k.opts(o)...); err != nil {
 			return nil, fmt.Errorf("operator monitoring %q: gke dcgm servicemonitor: %w", name, err)
@@ -106,7 +114,7 @@ func NewOperatorMonitoring(ctx *pulumi.Context, name string, args *OperatorMonit
 		rule, err := apiextensions.NewCustomResource(ctx, name+"-gpu-rule", &apiextensions.CustomResourceArgs{
 			ApiVersion: pulumi.String("monitoring.coreos.com/v1"),
 			Kind:       pulumi.String("PrometheusRule"),
-			Metadata:   k.meta(args.Name+"-gpu", args.Namespace, nil, nil),
+			Metadata:   k.meta(args.Name+"-gpu", args.Namespace, args.MonitorLabels, nil),
 			OtherFields: kubernetes.UntypedArgs{"spec": pulumi.Map{"groups": pulumi.Array{pulumi.Map{
 				"name": pulumi.String("llmserve-gpu"),
 				"rules": pulumi.Array{pulumi.Map{

@@ -11,6 +11,8 @@ import (
 const (
 	PSSRestricted = "restricted"
 	PSSBaseline   = "baseline"
+	// PSSPrivileged is for the DCGM exporter alone (components.DCGMNamespace says why).
+	PSSPrivileged = "privileged"
 	// LabelPSSEnforce and the others are Pod Security Admission's namespace labels.
 	LabelPSSEnforce = "pod-security.kubernetes.io/enforce"
 	LabelPSSWarn    = "pod-security.kubernetes.io/warn"

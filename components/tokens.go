@@ -14,7 +14,7 @@ const (
 	TypeStackdriverAdapter = "llmserve:monitoring:StackdriverAdapter"
 	TypePrometheusAdapter  = "llmserve:monitoring:PrometheusAdapter"
 	TypePrometheusFrontend = "llmserve:monitoring:PrometheusFrontend"
-	TypePrometheusStack    = "llmserve:monitoring:PrometheusStack"
+	TypeDCGMExporter       = "llmserve:monitoring:DCGMExporter"
 	TypeOperatorMonitoring = "llmserve:monitoring:OperatorMonitoring"
 	TypeAutoscaler         = "llmserve:autoscaling:Autoscaler"
 )

@@ -37,29 +37,25 @@ func deployAutoscaling(ctx *pulumi.Context, cfg *Config, kube components.Kube, s
 func deployScraping(ctx *pulumi.Context, cfg *Config, kube components.Kube, server *components.ModelServer, metrics []string) (string, error) {
 	name, ns, mt := cfg.ObjectName(), server.Deployment.Metadata.Namespace().Elem(), cfg.Metrics
 	if mt.Backend == catalog.BackendOperator {
-		url := ""
-		if *mt.InstallPrometheus {
-			stackArgs := &components.PrometheusStackArgs{Kube: kube, KubePrometheusStack: chart(components.PrometheusCommunityRepo, "kube-prometheus-stack", mt.Charts.KubePrometheusStack)}
-			// NVIDIA's chart fails on GKE ("NVML not found", NVIDIA/dcgm-exporter#484: no
-			// GKE driver path); GKE runs its own exporter when the cluster enables DCGM.
-			// The plain exporter is for clusters llmserve did not create, which may not be
-			// GKE.
-			if uses(metrics, catalog.GPUExporterMetric) && cfg.Cluster.Mode == catalog.ModeExisting {
-				stackArgs.DCGMExporter = chart(components.DCGMExporterRepo, "dcgm-exporter", mt.Charts.DCGMExporter)
-			}
-			st, err := components.NewPrometheusStack(ctx, "prometheus", stackArgs)
-			if err != nil {
+		// Validate admits this backend only in cluster.mode existing (requireOperatorCluster):
+		// the cluster must run the Prometheus Operator already.
+		if *mt.InstallDCGMExporter {
+			// NVIDIA's exporter fails on GKE ("NVML not found", NVIDIA/dcgm-exporter#484: no
+			// GKE driver path), where GKE runs its own if the cluster enables DCGM. An
+			// existing cluster may not be GKE; on one that is, set installDCGMExporter false.
+			if _, err := components.NewDCGMExporter(ctx, "dcgm-exporter", &components.DCGMExporterArgs{
+				Kube: kube, Image: catalog.DCGMExporterImage, Interval: components.DCGMScrapeInterval, MonitorLabels: mt.MonitorLabels,
+			}); err != nil {
 				return "", err
 			}
-			url = st.PrometheusURL + ":9090" // the Prometheus Service's port
 		}
 		_, err := components.NewOperatorMonitoring(ctx, name+"-monitoring", &components.OperatorMonitoringArgs{
 			Kube: kube, Namespace: ns, Name: name, ServiceLabels: server.Selector,
 			Port: server.MetricsPort, Path: server.MetricsPath, Interval: mt.ScrapeInterval,
 			RecordGPUUtilization: uses(metrics, catalog.GPUExporterMetric), ServerNamespace: cfg.Serving.Namespace,
-			ScrapeGKEDCGM: uses(metrics, catalog.GPUExporterMetric) && cfg.Cluster.Mode != catalog.ModeExisting,
+			MonitorLabels: mt.MonitorLabels,
 		})
-		return url, err
+		return mt.PrometheusURL, err
 	}
 	if _, err := components.NewPodMonitoring(ctx, name+"-monitoring", &components.PodMonitoringArgs{
 		Kube: kube, Namespace: ns, Name: name, Selector: server.Selector,
@@ -111,7 +107,7 @@ func deployAdapter(ctx *pulumi.Context, cfg *Config, kube components.Kube, promU
 			after = append(after, pulumi.DependsOn([]pulumi.Resource{fe}))
 		}
 		if promURL == "" {
-			return fmt.Errorf("prometheus-adapter: no Prometheus to query; set llmserve:metrics.installPrometheus")
+			return fmt.Errorf("prometheus-adapter: no Prometheus to query; set llmserve:metrics.prometheusURL")
 		}
 		rules, err := components.PrometheusAdapterRules(metrics, components.RuleScope{
 			Backend: mt.Backend, Cluster: cfg.Cluster.Name, Namespace: cfg.Serving.Namespace,
@@ -128,8 +124,15 @@ func deployAdapter(ctx *pulumi.Context, cfg *Config, kube components.Kube, promU
 	return nil
 }
 
-func chart(repo, name, version string) components.ChartRef {
-	return components.ChartRef{Repo: repo, Chart: name, Version: version}
+// needsDCGMExporter says whether llmserve installs NVIDIA's DCGM exporter by default: a DCGM
+// metric scraped by a Prometheus Operator on a cluster llmserve did not create (one it
+// creates runs GKE's managed exporter).
+func (c *Config) needsDCGMExporter() bool {
+	var names []string
+	for _, m := range c.Profile.Autoscaling.Metrics {
+		names = append(names, m.Metric)
+	}
+	return c.Metrics.Backend == catalog.BackendOperator && c.Cluster.Mode == catalog.ModeExisting && uses(names, catalog.GPUExporterMetric)
 }
 
 // uses says whether any declared metric comes from source.

@@ -116,7 +116,7 @@ type ServingConfig struct {
 // MetricsConfig is llmserve:metrics: how server metrics reach the HPA.
 type MetricsConfig struct {
 	// Backend stores the metrics: managed-prometheus (GKE's, with PodMonitoring) or
-	// prometheus-operator (kube-prometheus-stack in the cluster, with ServiceMonitor).
+	// prometheus-operator (a Prometheus Operator already in the cluster, with ServiceMonitor).
 	Backend string `yaml:"backend,omitempty"`
 	// Adapter serves them to the HPA: stackdriver | prometheus-adapter | none. Only one
 	// adapter can serve custom.metrics.k8s.io in a cluster.
@@ -129,16 +129,28 @@ type MetricsConfig struct {
 	ScrapeInterval string `yaml:"scrapeInterval,omitempty"`
 	// SystemScrapeInterval is for the TPU device plugin's metrics (15s at the fastest).
 	SystemScrapeInterval string `yaml:"systemScrapeInterval,omitempty"`
-	// InstallPrometheus installs kube-prometheus-stack with backend prometheus-operator.
-	InstallPrometheus *bool        `yaml:"installPrometheus,omitempty"`
-	Charts            ChartsConfig `yaml:"charts,omitempty"`
+	// PrometheusURL is the in-cluster HTTP address of the Prometheus that prometheus-adapter
+	// queries on backend prometheus-operator, such as
+	// http://prometheus-operated.monitoring.svc:9090. llmserve installs no Prometheus.
+	PrometheusURL string `yaml:"prometheusURL,omitempty"`
+	// MonitorLabels are added to every ServiceMonitor and PrometheusRule llmserve creates, to
+	// match the cluster's Prometheus selectors (kube-prometheus-stack selects release: <its
+	// release name> by default).
+	MonitorLabels map[string]string `yaml:"monitorLabels,omitempty"`
+	// InstallDCGMExporter installs NVIDIA's DCGM exporter (one per cluster) for DCGM metrics
+	// on backend prometheus-operator in cluster mode existing; default true there. False when
+	// another model or stack installed it in the cluster.
+	InstallDCGMExporter *bool `yaml:"installDCGMExporter,omitempty"`
 }
 
-// ChartsConfig pins the Helm chart versions llmserve installs.
-type ChartsConfig struct {
-	KubePrometheusStack string `yaml:"kubePrometheusStack,omitempty"`
-	PrometheusAdapter   string `yaml:"prometheusAdapter,omitempty"`
-	DCGMExporter        string `yaml:"dcgmExporter,omitempty"`
+// removedKeys are keys llmserve no longer reads, with what to do instead: a config that still
+// sets one fails with this message rather than a bare "is not a field".
+var removedKeys = map[string]string{
+	Namespace + ":metrics.installPrometheus": "was removed: llmserve no longer installs kube-prometheus-stack; backend prometheus-operator expects a Prometheus Operator already in the cluster. " +
+		"Remove installPrometheus, install kube-prometheus-stack yourself if the cluster has none (the helm command is in the README, \"Metrics pipelines\"), " +
+		"and set llmserve:metrics.prometheusURL to its Prometheus, such as http://prometheus-operated.monitoring.svc:9090",
+	Namespace + ":metrics.charts": "was removed: llmserve installs no Helm chart any more (prometheus-adapter and the DCGM exporter are built as typed objects; " +
+		"kube-prometheus-stack is yours to install, with the helm command in the README, \"Metrics pipelines\"); remove charts",
 }
 
 // ConfigKeys are every key Load reads under llmserve:. SettingsFromConfig (the llmserve

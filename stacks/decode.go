@@ -33,7 +33,8 @@ const maxConfigInt = math.MaxInt32
 //     an error: both are errors here.
 //   - integers are whole numbers: yaml.v3 alone truncates 2.7 into 2.
 //   - numbers are finite: .nan and .inf are refused everywhere.
-//   - unknown fields are errors, with the fields there are.
+//   - unknown fields are errors, with the fields there are; a removed one (removedKeys) says
+//     what replaced it.
 func decodeValue(n *yaml.Node, v any, key string) error {
 	var errs []error
 	decodeNode(n, reflect.ValueOf(v).Elem(), key, &errs)
@@ -227,6 +228,10 @@ func decodeStruct(n *yaml.Node, v reflect.Value, key string, errs *[]error) {
 			sub = k.Value
 		}
 		idx, ok := fields[k.Value]
+		if msg, removed := removedKeys[sub]; !ok && removed {
+			fieldErr(errs, sub, "%s", msg)
+			continue
+		}
 		if !ok {
 			hint := ""
 			if near := nearest(k.Value, names); near != "" {

@@ -91,16 +91,13 @@ func (c *Config) applyDefaults(stack string) {
 	if mt.InstallAdapter == nil {
 		mt.InstallAdapter = boolPtr(mt.Adapter != catalog.AdapterNone)
 	}
-	if mt.InstallPrometheus == nil {
-		mt.InstallPrometheus = boolPtr(mt.Backend == catalog.BackendOperator)
+	if mt.InstallDCGMExporter == nil {
+		mt.InstallDCGMExporter = boolPtr(c.needsDCGMExporter())
 	}
 	def(&mt.AdapterImage, catalog.DefaultAdapterImage)
 	def(&mt.FrontendImage, catalog.DefaultFrontendImage)
 	def(&mt.ScrapeInterval, DefaultScrapeInterval)
 	def(&mt.SystemScrapeInterval, "15s")
-	def(&mt.Charts.KubePrometheusStack, catalog.DefaultKubePrometheusStackChart)
-	def(&mt.Charts.PrometheusAdapter, catalog.DefaultPrometheusAdapterChart)
-	def(&mt.Charts.DCGMExporter, catalog.DefaultDCGMExporterChart)
 }
 
 func (c *Config) applyProfileDefaults() {

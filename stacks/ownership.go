@@ -22,7 +22,7 @@ import (
 // default). llmserve pins 4.25, so it checks itself: every object it creates carries
 // components.LabelStack, and a namespace it would create that exists without this stack's
 // label is refused before anything is registered. Using a namespace without managing it is
-// explicit (serving.createNamespace false, metrics.installAdapter false); taking one over
+// explicit (serving.createNamespace false, metrics.installAdapter or installDCGMExporter false); taking one over
 // is explicit too (label it for the stack).
 
 // ownedNamespaces are the namespaces the stack creates on the cluster.
@@ -34,8 +34,8 @@ func ownedNamespaces(cfg *Config) []string {
 	if *cfg.Metrics.InstallAdapter && cfg.Metrics.Adapter != catalog.AdapterNone {
 		ns = append(ns, components.AdapterNamespace)
 	}
-	if cfg.Metrics.Backend == catalog.BackendOperator && *cfg.Metrics.InstallPrometheus {
-		ns = append(ns, components.PrometheusStackNamespace)
+	if *cfg.Metrics.InstallDCGMExporter {
+		ns = append(ns, components.DCGMNamespace)
 	}
 	return ns
 }
@@ -71,8 +71,11 @@ func checkNamespaceOwnership(cfg *Config, stack string) error {
 			continue
 		}
 		fix := "set llmserve:serving.createNamespace false to use it without managing it"
-		if name == components.AdapterNamespace || name == components.PrometheusStackNamespace {
-			fix = "set llmserve:metrics.installAdapter false (and installPrometheus false) if what runs there serves this cluster already"
+		switch name {
+		case components.AdapterNamespace:
+			fix = "set llmserve:metrics.installAdapter false if the adapter there serves this cluster already"
+		case components.DCGMNamespace:
+			fix = "set llmserve:metrics.installDCGMExporter false if a DCGM exporter runs in this cluster already"
 		}
 		problems = append(problems, fmt.Errorf("namespace %s: already exists and was not created by stack %s (label %s=%q); llmserve would adopt it and delete it, with everything in it, on destroy. %s, or, if this stack should own it: kubectl label namespace %s %s=%s --overwrite",
 			name, stack, components.LabelStack, owner, fix, name, components.LabelStack, components.StackLabelValue(stack)))

@@ -90,8 +90,8 @@ func DeployInfra(ctx *pulumi.Context, cfg *Config) (*Infra, error) {
 
 // DeployModel adds one model's server, scraping and autoscaler on infra. Its objects are
 // named after the model, so several models can share a stack; the cluster-wide metrics
-// adapter and Prometheus stack come with it when cfg.Metrics asks for them, so a second
-// model in the same stack sets installAdapter (and installPrometheus) false.
+// adapter and DCGM exporter come with it when cfg.Metrics asks for them, so a second model
+// in the same stack sets installAdapter (and installDCGMExporter) false.
 func DeployModel(ctx *pulumi.Context, cfg *Config, infra *Infra) (*components.ModelServer, error) {
 	server, err := deployServing(ctx, cfg, infra.Kube, infra.Pool, infra.Bucket)
 	if err != nil {

@@ -15,7 +15,6 @@ import (
 
 var (
 	projectNumberRe = regexp.MustCompile(`^[0-9]{6,20}$`)
-	semverRe        = regexp.MustCompile(`^[0-9]+\.[0-9]+\.[0-9]+$`)
 	clusterNameRe   = regexp.MustCompile(`^[a-z]([a-z0-9-]{0,38}[a-z0-9])?$`)
 	// Image references must follow the reference grammar (distribution/reference
 	// regexp.go: an optional registry host[:port], lowercase path components separated by
@@ -208,14 +207,8 @@ func (c *Config) validateMetrics(p *problems) {
 	if m.Adapter == catalog.AdapterStackdriver && m.Backend == catalog.BackendOperator {
 		p.addf("llmserve:metrics.adapter stackdriver: it reads Cloud Monitoring, not the Prometheus Operator's Prometheus; use prometheus-adapter with backend prometheus-operator")
 	}
-	if m.Backend == catalog.BackendOperator && c.Cluster.Mode == catalog.ModeAutopilot {
-		p.addf("llmserve:metrics.backend prometheus-operator: its node exporter and DCGM DaemonSets need node access that Autopilot refuses (seed 002); use cluster.mode standard or managed-prometheus")
-	}
 	if *m.InstallAdapter && m.Adapter == catalog.AdapterNone {
 		p.addf("llmserve:metrics.installAdapter: adapter is none; remove installAdapter or choose an adapter")
-	}
-	if *m.InstallPrometheus && m.Backend != catalog.BackendOperator {
-		p.addf("llmserve:metrics.installPrometheus: GKE runs Managed Prometheus itself; it is for backend prometheus-operator")
 	}
 	if *m.InstallAdapter && m.Adapter == catalog.AdapterStackdriver && !pinned(m.AdapterImage) {
 		p.addf("llmserve:metrics.adapterImage %q: pin a version tag or digest", m.AdapterImage)
@@ -223,11 +216,7 @@ func (c *Config) validateMetrics(p *problems) {
 	if m.Adapter == catalog.AdapterPrometheus && m.Backend == catalog.BackendManaged && !pinned(m.FrontendImage) {
 		p.addf("llmserve:metrics.frontendImage %q: pin a version tag or digest", m.FrontendImage)
 	}
-	for key, v := range map[string]string{"kubePrometheusStack": m.Charts.KubePrometheusStack, "prometheusAdapter": m.Charts.PrometheusAdapter, "dcgmExporter": m.Charts.DCGMExporter} {
-		if !semverRe.MatchString(v) {
-			p.addf("llmserve:metrics.charts.%s %q: pin an exact chart version such as 1.2.3", key, v)
-		}
-	}
+	c.validateOperatorMetrics(p)
 	if d, ok := promDuration(m.SystemScrapeInterval); !ok || d < 15*time.Second {
 		p.addf("llmserve:metrics.systemScrapeInterval %q: TPU system metrics are scraped every 15s at most; use 15s or more", m.SystemScrapeInterval)
 	}

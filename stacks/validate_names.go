@@ -13,10 +13,11 @@ import (
 // systemNamespaces belong to Kubernetes, GKE or llmserve's metrics adapter. Kubernetes:
 // kube-system, kube-public, kube-node-lease; GKE: gke-managed-*, gke-gmp-system, gmp-system,
 // gmp-public (Autopilot refuses workloads there); custom-metrics is the metrics adapter's
-// (components.AdapterNamespace). Prefixes kube-, gke- and gmp- are reserved as a whole.
+// (components.AdapterNamespace), dcgm-exporter the DCGM exporter's, which enforces Pod Security
+// privileged (components.DCGMNamespace). Prefixes kube-, gke- and gmp- are reserved as a whole.
 var (
 	systemNamespacePrefixes = []string{"kube-", "gke-", "gmp-"}
-	systemNamespaces        = []string{components.AdapterNamespace, "istio-system", "asm-system",
+	systemNamespaces        = []string{components.AdapterNamespace, components.DCGMNamespace, "istio-system", "asm-system",
 		"gatekeeper-system", "config-management-system", "config-management-monitoring", "cnrm-system", "hnc-system"}
 	// dns1035Re: Service names are RFC 1035 labels (start with a letter, at most 63).
 	dns1035Re = regexp.MustCompile(`^[a-z]([a-z0-9-]{0,61}[a-z0-9])?$`)

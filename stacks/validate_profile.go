@@ -235,7 +235,7 @@ func (c *Config) validateMetricPath(p *problems, key, metric string) {
 	case km.Source == catalog.GPUExporterMetric && tpu:
 		p.addf("%s: %q measures NVIDIA GPUs; this profile runs on %s", key, metric, c.Profile.Accelerator.Type)
 	case km.Source == catalog.GPUExporterMetric && c.Metrics.Backend != catalog.BackendOperator:
-		p.addf("%s: %q comes from the DCGM exporter, which llmserve:metrics.backend prometheus-operator installs and scrapes; set backend prometheus-operator", key, metric)
+		p.addf("%s: %q comes from the DCGM exporter, which llmserve scrapes only through a Prometheus Operator (llmserve:metrics.backend prometheus-operator); set backend prometheus-operator on a cluster that runs one (cluster.mode existing)", key, metric)
 	case km.Source == catalog.AcceleratorMetric && c.Metrics.Backend != catalog.BackendManaged:
 		p.addf("%s: %q is a GKE system metric in Cloud Monitoring; it needs llmserve:metrics.backend managed-prometheus", key, metric)
 	case km.Source == catalog.AcceleratorMetric && !tpu && metric == "memory_used_percentage":

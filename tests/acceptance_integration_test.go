@@ -83,7 +83,9 @@ func acceptanceConfigs(t *testing.T) []namedConfig {
 	out = append(out, namedConfig{"skipAwait", devConfig(t).with("llmserve:skipAwait", "true")},
 		// The other metrics paths: ServiceMonitor and PrometheusRule need the operator's CRDs.
 		namedConfig{"seed000-prometheus-adapter", seed000Config(t)},
-		namedConfig{"seed002-prometheus-operator", seed002Config(t)})
+		namedConfig{"seed002-prometheus-operator", seed002Config(t)},
+		// NVIDIA's DCGM exporter (DaemonSet, Service, ServiceMonitor) on an existing cluster.
+		namedConfig{"seed002-no-gcp", seed002NoGCP(t)})
 	return out
 }
 
@@ -299,6 +301,14 @@ func TestOurValidateCatchesWhatServerAccepts(t *testing.T) {
 func TestAcceptancePodSecurity(t *testing.T) {
 	c := kubeClient(t)
 	ctx := context.Background()
+	// A namespace enforcing baseline, where the privileged DCGM exporter must be refused.
+	baselineNS := "pss-baseline"
+	bns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: baselineNS, Labels: map[string]string{"pod-security.kubernetes.io/enforce": "baseline"}}}
+	if err := c.Create(ctx, bns); apierrors.IsAlreadyExists(err) {
+		require.NoError(t, c.Update(ctx, bns))
+	} else {
+		require.NoError(t, err)
+	}
 	for i, tc := range securityConfigs(t) {
 		t.Run(tc.name, func(t *testing.T) {
 			objs := kubeObjects(t, mustRun(t, "dev", tc.cfg))
@@ -333,6 +343,17 @@ func TestAcceptancePodSecurity(t *testing.T) {
 				err := c.Create(ctx, pod, client.DryRunAll)
 				assert.NoError(t, err, "%s: its pod is refused in a namespace labelled as llmserve labels %s", kubeRef(o), o.GetNamespace())
 				checked++
+
+				if o.GetNamespace() == dcgmNamespace {
+					// The one privileged namespace: the DCGM exporter's upstream spec is
+					// refused at baseline, which is why it is not in a baseline namespace.
+					strict := pod.DeepCopy()
+					strict.SetNamespace(baselineNS)
+					err = c.Create(ctx, strict, client.DryRunAll)
+					require.Error(t, err, "%s: admitted at baseline, so it needs no privileged namespace", kubeRef(o))
+					assert.Contains(t, err.Error(), "violates PodSecurity")
+					continue
+				}
 
 				// A privileged container breaks baseline and restricted alike.
 				bad := pod.DeepCopy()

@@ -19,6 +19,7 @@ func TestCurrentImages(t *testing.T) {
 		"us-docker.pkg.dev/cloud-tpu-images/inference/maxengine-server:v0.2.2":     true,
 		"us-docker.pkg.dev/cloud-tpu-images/inference/jetstream-http:v0.2.3":       true,
 		"us-docker.pkg.dev/cloud-tpu-images/inference/inference-checkpoint:v0.2.4": true,
+		"nvcr.io/nvidia/k8s/dcgm-exporter:4.6.0-4.8.3-distroless":                  true,
 	}
 	seen := map[string]bool{}
 	for _, tc := range securityConfigs(t) {
@@ -41,4 +42,5 @@ func TestCurrentImages(t *testing.T) {
 		}
 	}
 	assert.True(t, seen["gcr.io/gke-release/custom-metrics-stackdriver-adapter:v0.16.10-gke.0"], "the adapter was not deployed: %v", seen)
+	assert.True(t, seen["nvcr.io/nvidia/k8s/dcgm-exporter:4.6.0-4.8.3-distroless"], "the DCGM exporter was not deployed: %v", seen)
 }

@@ -24,6 +24,21 @@ func set(key string, v any) configFn {
 
 func over(v m) configFn { return set("llmserve:overrides", v) }
 
+// opProm is a Prometheus Operator's Prometheus, for rows on backend prometheus-operator.
+const opProm = "http://prometheus-operated.monitoring.svc:9090"
+
+// onOperator is backend prometheus-operator with metrics (adapter prometheus-adapter unless
+// they say otherwise) on a cluster llmserve did not create, the only mode the backend is
+// admitted in: rows on it fail with their own problem alone.
+func onOperator(metrics m) configFn {
+	mt := m{"backend": "prometheus-operator", "adapter": "prometheus-adapter"}
+	for k, v := range metrics {
+		mt[k] = v
+	}
+	return set("llmserve:cluster", m{"mode": "existing", "name": "mine"}).
+		andThen(set("llmserve:kubeconfig", testKubeconfig)).andThen(set("llmserve:metrics", mt))
+}
+
 var invalidCases = []invalidCase{
 	// GCP and cluster
 	{"no project", func(c stackConfig) stackConfig { return c.without("gcp:project") },
@@ -94,14 +109,48 @@ var invalidCases = []invalidCase{
 		`llmserve:metrics.adapter "keda": want stackdriver, prometheus-adapter or none`},
 	{"bad backend", set("llmserve:metrics", m{"backend": "thanos"}),
 		`llmserve:metrics.backend "thanos": want managed-prometheus or prometheus-operator`},
-	{"stackdriver on operator", set("llmserve:metrics", m{"backend": "prometheus-operator"}),
+	{"stackdriver on operator", onOperator(m{"adapter": "stackdriver"}),
 		"llmserve:metrics.adapter stackdriver: it reads Cloud Monitoring, not the Prometheus Operator's Prometheus; use prometheus-adapter with backend prometheus-operator"},
-	{"operator on autopilot", set("llmserve:cluster", m{"mode": "autopilot"}).andThen(set("llmserve:metrics", m{"backend": "prometheus-operator", "adapter": "prometheus-adapter"})),
-		"llmserve:metrics.backend prometheus-operator: its node exporter and DCGM DaemonSets need node access that Autopilot refuses (seed 002); use cluster.mode standard or managed-prometheus"},
-	{"install prometheus on managed", set("llmserve:metrics", m{"installPrometheus": true}),
-		"llmserve:metrics.installPrometheus: GKE runs Managed Prometheus itself; it is for backend prometheus-operator"},
-	{"chart not pinned", set("llmserve:metrics", m{"adapter": "prometheus-adapter", "charts": m{"prometheusAdapter": "5.x"}}),
-		`llmserve:metrics.charts.prometheusAdapter "5.x": pin an exact chart version such as 1.2.3`},
+	// A cluster the stack creates has no Prometheus Operator (issue 11, point 10): refused up
+	// front, not when its ServiceMonitor fails after the cluster, pools and bucket exist.
+	{"operator on created cluster", set("llmserve:metrics", m{"backend": "prometheus-operator", "adapter": "prometheus-adapter", "prometheusURL": opProm}),
+		`llmserve:metrics.backend prometheus-operator: needs a cluster that already runs the Prometheus Operator, and the cluster this stack creates (cluster.mode standard) has none, so creating its ServiceMonitor would fail mid-deploy; ` +
+			`on a cluster llmserve creates use managed-prometheus (the default), or install kube-prometheus-stack on a cluster (README "Metrics pipelines") and deploy to it from a stack with cluster.mode existing, llmserve:kubeconfig and metrics.prometheusURL`},
+	{"operator on autopilot", set("llmserve:cluster", m{"mode": "autopilot"}).andThen(set("llmserve:metrics", m{"backend": "prometheus-operator", "adapter": "prometheus-adapter", "prometheusURL": opProm})),
+		"llmserve:metrics.backend prometheus-operator: needs a cluster that already runs the Prometheus Operator, and the cluster this stack creates (cluster.mode autopilot) has none, nor can it run one: " +
+			"kube-prometheus-stack's node exporter DaemonSet needs node access that Autopilot refuses (seed 002); use managed-prometheus (the default)"},
+	// Keys removed when llmserve stopped installing charts (issue 11): an old config says
+	// what replaced them.
+	{"removed installPrometheus", onOperator(m{"installPrometheus": true}),
+		`llmserve:metrics.installPrometheus was removed: llmserve no longer installs kube-prometheus-stack; backend prometheus-operator expects a Prometheus Operator already in the cluster. ` +
+			`Remove installPrometheus, install kube-prometheus-stack yourself if the cluster has none (the helm command is in the README, "Metrics pipelines"), ` +
+			`and set llmserve:metrics.prometheusURL to its Prometheus, such as http://prometheus-operated.monitoring.svc:9090`},
+	{"removed charts", set("llmserve:metrics", m{"adapter": "prometheus-adapter", "charts": m{"prometheusAdapter": "5.3.0"}}),
+		`llmserve:metrics.charts was removed: llmserve installs no Helm chart any more (prometheus-adapter and the DCGM exporter are built as typed objects; ` +
+			`kube-prometheus-stack is yours to install, with the helm command in the README, "Metrics pipelines"); remove charts`},
+	{"prometheus URL missing", onOperator(nil),
+		`llmserve:metrics.prometheusURL: required with backend prometheus-operator and adapter prometheus-adapter: the in-cluster address of the Prometheus the adapter queries, such as http://prometheus-operated.monitoring.svc:9090 ` +
+			`(the Service the Prometheus Operator creates for a Prometheus in the namespace monitoring; README "Metrics pipelines"); or set installAdapter false where the adapter is installed already`},
+	{"prometheus URL not absolute", onOperator(m{"prometheusURL": "prometheus-operated.monitoring.svc:9090"}),
+		`llmserve:metrics.prometheusURL "prometheus-operated.monitoring.svc:9090": not an http or https URL; want the absolute http or https URL of the Prometheus prometheus-adapter queries, such as http://prometheus-operated.monitoring.svc:9090`},
+	{"prometheus URL no host", onOperator(m{"prometheusURL": "http:///api"}),
+		`llmserve:metrics.prometheusURL "http:///api": no host; want the absolute http or https URL of the Prometheus prometheus-adapter queries, such as http://prometheus-operated.monitoring.svc:9090`},
+	{"prometheus URL with password", onOperator(m{"prometheusURL": "http://admin:pw@prometheus:9090"}),
+		`llmserve:metrics.prometheusURL "http://admin:pw@prometheus:9090": credentials in the URL would be stored in plain text in the adapter's arguments; want the absolute http or https URL of the Prometheus prometheus-adapter queries, such as http://prometheus-operated.monitoring.svc:9090`},
+	{"prometheus URL unused", set("llmserve:metrics", m{"adapter": "prometheus-adapter", "prometheusURL": opProm}),
+		"llmserve:metrics.prometheusURL: read only by prometheus-adapter on backend prometheus-operator (installAdapter true); here nothing queries it (backend managed-prometheus, adapter prometheus-adapter); remove prometheusURL"},
+	{"monitor label key", onOperator(m{"prometheusURL": opProm, "monitorLabels": m{"team/prom/x": "a"}}),
+		`llmserve:metrics.monitorLabels.team/prom/x: "team/prom/x" is not a Kubernetes label key: a valid label key must consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character (e.g. 'MyName',  or 'my.name',  or '123-abc', regex used for validation is '([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]') with an optional DNS subdomain prefix and '/' (e.g. 'example.com/MyName')`},
+	{"monitor label value", onOperator(m{"prometheusURL": opProm, "monitorLabels": m{"release": "kube prometheus"}}),
+		`llmserve:metrics.monitorLabels.release "kube prometheus": not a Kubernetes label value: a valid label must be an empty string or consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character (e.g. 'MyValue',  or 'my_value',  or '12345', regex used for validation is '(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?')`},
+	{"monitor label llmserve's", onOperator(m{"prometheusURL": opProm, "monitorLabels": m{"llmserve.dev/stack": "other"}}),
+		"llmserve:metrics.monitorLabels.llmserve.dev/stack: llmserve sets this label itself; choose the label your Prometheus selects on, such as release"},
+	{"monitor labels on managed", set("llmserve:metrics", m{"monitorLabels": m{"release": "kube-prometheus-stack"}}),
+		"llmserve:metrics.monitorLabels: labels for the Prometheus Operator's ServiceMonitors and PrometheusRules; backend managed-prometheus makes PodMonitorings, which need none; remove monitorLabels"},
+	{"dcgm exporter on gke", set("llmserve:model", "gemma-3-1b-it").andThen(set("llmserve:metrics", m{"installDCGMExporter": true})),
+		"llmserve:metrics.installDCGMExporter: NVIDIA's DCGM exporter is installed only for a DCGM metric (DCGM_FI_DEV_GPU_UTIL) on backend prometheus-operator with cluster.mode existing (a GKE cluster llmserve creates runs GKE's managed exporter); remove installDCGMExporter"},
+	{"dcgm exporter namespace for serving", set("llmserve:serving", m{"namespace": "dcgm-exporter"}),
+		`llmserve:serving.namespace "dcgm-exporter": a system namespace (kube-*, gke-*, gmp-*, custom-metrics and other platform namespaces) belongs to Kubernetes, GKE or a platform add-on; use your own, such as llm`},
 	{"frontend latest", set("llmserve:metrics", m{"adapter": "prometheus-adapter", "frontendImage": "gke.gcr.io/prometheus-engine/frontend:latest"}),
 		`llmserve:metrics.frontendImage "gke.gcr.io/prometheus-engine/frontend:latest": pin a version tag or digest`},
 	{"system scrape interval", set("llmserve:metrics", m{"systemScrapeInterval": "5s"}),
@@ -109,12 +158,12 @@ var invalidCases = []invalidCase{
 	{"stackdriver metric through prometheus-adapter", set("llmserve:metrics", m{"adapter": "prometheus-adapter"}).andThen(over(m{"autoscaling": m{"metrics": []m{{"metric": "kubernetes.io|node|accelerator|memory_used", "target": 20e9}}}})),
 		`autoscaling.metrics[0]: metric "kubernetes.io|node|accelerator|memory_used" is not served by the prometheus-adapter adapter (one adapter serves the metrics APIs of a cluster); with it use one of DCGM_FI_DEV_GPU_UTIL, memory_used_percentage, vllm:kv_cache_usage_perc, vllm:num_requests_running, vllm:num_requests_waiting`},
 	{"dcgm without operator", set("llmserve:model", "gemma-3-1b-it").andThen(set("llmserve:metrics", m{"adapter": "prometheus-adapter"})).andThen(over(m{"autoscaling": m{"metrics": []m{{"metric": "DCGM_FI_DEV_GPU_UTIL", "target": 80}}}})),
-		`autoscaling.metrics[0]: "DCGM_FI_DEV_GPU_UTIL" comes from the DCGM exporter, which llmserve:metrics.backend prometheus-operator installs and scrapes; set backend prometheus-operator`},
-	{"dcgm on tpu", set("llmserve:metrics", m{"adapter": "prometheus-adapter", "backend": "prometheus-operator"}).andThen(over(m{"autoscaling": m{"metrics": []m{{"metric": "DCGM_FI_DEV_GPU_UTIL", "target": 80}}}})),
+		`autoscaling.metrics[0]: "DCGM_FI_DEV_GPU_UTIL" comes from the DCGM exporter, which llmserve scrapes only through a Prometheus Operator (llmserve:metrics.backend prometheus-operator); set backend prometheus-operator on a cluster that runs one (cluster.mode existing)`},
+	{"dcgm on tpu", onOperator(m{"prometheusURL": opProm}).andThen(over(m{"autoscaling": m{"metrics": []m{{"metric": "DCGM_FI_DEV_GPU_UTIL", "target": 80}}}})),
 		`autoscaling.metrics[0]: "DCGM_FI_DEV_GPU_UTIL" measures NVIDIA GPUs; this profile runs on tpu-v6e`},
-	{"dcgm over 100", set("llmserve:model", "gemma-3-1b-it").andThen(set("llmserve:metrics", m{"adapter": "prometheus-adapter", "backend": "prometheus-operator"})).andThen(over(m{"autoscaling": m{"metrics": []m{{"metric": "DCGM_FI_DEV_GPU_UTIL", "target": 800}}}})),
+	{"dcgm over 100", set("llmserve:model", "gemma-3-1b-it").andThen(onOperator(m{"prometheusURL": opProm})).andThen(over(m{"autoscaling": m{"metrics": []m{{"metric": "DCGM_FI_DEV_GPU_UTIL", "target": 800}}}})),
 		`autoscaling.metrics[0]: target 800 for "DCGM_FI_DEV_GPU_UTIL" is out of range: the metric is a percentage, 0-100; write 80% as 80`},
-	{"tpu memory on operator", set("llmserve:metrics", m{"adapter": "prometheus-adapter", "backend": "prometheus-operator"}).andThen(over(m{"autoscaling": m{"metrics": []m{{"metric": "memory_used_percentage", "target": 0.8}}}})),
+	{"tpu memory on operator", onOperator(m{"prometheusURL": opProm}).andThen(over(m{"autoscaling": m{"metrics": []m{{"metric": "memory_used_percentage", "target": 0.8}}}})),
 		`autoscaling.metrics[0]: "memory_used_percentage" is a GKE system metric in Cloud Monitoring; it needs llmserve:metrics.backend managed-prometheus`},
 	{"tpu memory on gpu", set("llmserve:model", "gemma-3-1b-it").andThen(set("llmserve:metrics", m{"adapter": "prometheus-adapter"})).andThen(over(m{"autoscaling": m{"metrics": []m{{"metric": "memory_used_percentage", "target": 0.8}}}})),
 		`autoscaling.metrics[0]: "memory_used_percentage" is built from TPU memory metrics; on GPUs use DCGM_FI_DEV_GPU_UTIL`},

@@ -13,10 +13,10 @@ import (
 )
 
 const (
-	tRelease        = "kubernetes:helm.sh/v3:Release"
 	tServiceMonitor = "kubernetes:monitoring.coreos.com/v1:ServiceMonitor"
 	tPrometheusRule = "kubernetes:monitoring.coreos.com/v1:PrometheusRule"
 	tConfigMap      = "kubernetes:core/v1:ConfigMap"
+	tDaemonSet      = "kubernetes:apps/v1:DaemonSet"
 )
 
 // seed000Config: JetStream on TPU, prometheus-adapter over Managed Prometheus through the
@@ -31,25 +31,32 @@ func seed000Config(t *testing.T) stackConfig {
 		}}})
 }
 
-// seed002Config: vLLM on an L4 with the Prometheus Operator, prometheus-adapter and DCGM.
+// seed002Prometheus is the Prometheus of seed 002's kube-prometheus-stack (release
+// kube-prometheus-stack in monitoring), by the Service the operator creates for it.
+const seed002Prometheus = "http://prometheus-operated.monitoring.svc:9090"
+
+// seed002Metrics is seed 002's pipeline: the cluster's Prometheus Operator and
+// prometheus-adapter; the monitors carry the label kube-prometheus-stack selects by default.
+func seed002Metrics() m {
+	return m{"adapter": "prometheus-adapter", "backend": "prometheus-operator",
+		"prometheusURL": seed002Prometheus, "monitorLabels": m{"release": "kube-prometheus-stack"}}
+}
+
+// seed002Config: vLLM on an L4 scaling on its running batch and DCGM GPU utilisation, through
+// the Prometheus Operator of a GKE cluster llmserve did not create (cluster.mode existing: a
+// cluster it creates has no operator, and Validate refuses the backend there); llmserve
+// still creates the bucket and its grant. NVIDIA's DCGM exporter fails on GKE
+// (NVIDIA/dcgm-exporter#484), so llmserve installs none (installDCGMExporter false): the
+// cluster's own Prometheus scrapes GKE's managed exporter.
 func seed002Config(t *testing.T) stackConfig {
-	return devConfig(t).with("llmserve:model", "gemma-3-1b-it").
-		with("llmserve:metrics", m{"adapter": "prometheus-adapter", "backend": "prometheus-operator"}).
+	mt := seed002Metrics()
+	mt["installDCGMExporter"] = false
+	return modeConfigs(t)["existing"].with("llmserve:model", "gemma-3-1b-it").
+		with("llmserve:metrics", mt).
 		with("llmserve:overrides", m{"autoscaling": m{"metrics": []m{
 			{"metric": "vllm:num_requests_running", "target": 4},
 			{"metric": "DCGM_FI_DEV_GPU_UTIL", "target": 80},
 		}}})
-}
-
-func release(t *testing.T, rec *recorder, name string) map[string]any {
-	t.Helper()
-	for _, r := range rec.byType(tRelease) {
-		if in(r)["name"] == name {
-			return in(r)
-		}
-	}
-	t.Fatalf("no helm release %s", name)
-	return nil
 }
 
 // adapterRules re-reads the adapter's config file from its ConfigMap, strictly, the way
@@ -97,7 +104,7 @@ func TestSeed000PrometheusAdapterOverManagedPrometheus(t *testing.T) {
 	assert.True(t, strings.HasSuffix(iam["member"].(string), "/subject/ns/custom-metrics/sa/prometheus-frontend"), iam["member"])
 
 	// prometheus-adapter as typed objects, no chart: nothing fetched at deploy time.
-	assert.Empty(t, rec.byType(tRelease))
+	assert.Empty(t, helmReleases(rec))
 	assert.Equal(t, "http://prometheus-frontend.custom-metrics.svc:9090", adapterArg(t, rec, "--prometheus-url"))
 	rules := adapterRules(t, rec)
 	require.Len(t, rules.Custom, 2)
@@ -138,14 +145,11 @@ func TestSeed002PrometheusOperatorDCGM(t *testing.T) {
 	rec := mustRun(t, "dev", seed002Config(t))
 	assert.Empty(t, rec.byType(tPodMonitoring), "no Managed Prometheus objects on the operator backend")
 	assert.Empty(t, rec.byType(tProjectMember), "nothing reads Cloud Monitoring")
-	stack := release(t, rec, "kube-prometheus-stack")
-	assert.Equal(t, "82.10.3", stack["version"])
-	assert.Equal(t, "monitoring", stack["namespace"])
-	assert.Equal(t, false, dig(t, stack, "values.prometheus.prometheusSpec.serviceMonitorSelectorNilUsesHelmValues"))
-	// On GKE, GKE's managed DCGM, not NVIDIA's chart (TestDCGMOnGKE).
-	for _, r := range rec.byType(tRelease) {
-		assert.NotEqual(t, "dcgm-exporter", in(r)["name"])
-	}
+	assert.Empty(t, rec.byType(tCluster), "the operator's cluster exists already")
+	// The cluster's own Prometheus Operator: llmserve installs no chart and no Prometheus
+	// (issue 11); on GKE no NVIDIA exporter (installDCGMExporter false, TestDCGMOnGKE).
+	assert.Empty(t, helmReleases(rec))
+	assert.Empty(t, rec.byType(tDaemonSet))
 
 	sm := in(rec.named(t, tServiceMonitor, "gemma-3-1b-it-vllm-monitoring-servicemonitor"))
 	assert.Equal(t, "llm", dig(t, sm, "metadata.namespace"))
@@ -156,7 +160,15 @@ func TestSeed002PrometheusOperatorDCGM(t *testing.T) {
 	assert.Equal(t, "llmserve_gpu_utilization", dig(t, rule, "spec.groups.0.rules.0.record"))
 	assert.Contains(t, dig(t, rule, "spec.groups.0.rules.0.expr"), `DCGM_FI_DEV_GPU_UTIL{exported_namespace="llm", exported_pod!=""}`)
 
-	assert.Equal(t, "http://llmserve-prom-prometheus.monitoring.svc:9090", adapterArg(t, rec, "--prometheus-url"))
+	// Every monitor carries metrics.monitorLabels, so kube-prometheus-stack's default
+	// selectors (release: <release>) pick it up.
+	monitors := append(rec.byType(tServiceMonitor), rec.byType(tPrometheusRule)...)
+	require.Len(t, monitors, 2, "the server's ServiceMonitor, the GPU rule")
+	for _, mon := range monitors {
+		assert.Equal(t, "kube-prometheus-stack", dig(t, in(mon), "metadata.labels.release"), mon.Name)
+	}
+
+	assert.Equal(t, seed002Prometheus, adapterArg(t, rec, "--prometheus-url"))
 	rules := adapterRules(t, rec)
 	require.Len(t, rules.Custom, 2)
 	assert.Equal(t, "vllm_num_requests_running", rules.Custom[0].Name.As, "seed 002's rename: ':' is not valid in the API")
@@ -188,28 +200,97 @@ func TestHPANamesMatchAdapterRules(t *testing.T) {
 	}
 }
 
-// TestDCGMOnGKE (issue 11, point 3): NVIDIA's dcgm-exporter chart fails on GKE ("NVML not
-// found", NVIDIA/dcgm-exporter#484). A GPU cluster llmserve creates enables GKE's managed
-// DCGM (monitoringConfig DCGM) and the operator scrapes GKE's exporter in
-// gke-managed-system, as upstream gpu-service-monitor-gke.yaml; the plain exporter is only
-// for an existing (maybe not GKE) cluster; TPU clusters enable no DCGM.
+// TestDCGMOnGKE (issue 11, point 3): NVIDIA's dcgm-exporter fails on GKE ("NVML not found",
+// NVIDIA/dcgm-exporter#484). A GPU cluster llmserve creates enables GKE's managed DCGM
+// (monitoringConfig DCGM); TPU clusters enable none. The Prometheus Operator backend is
+// refused on a cluster llmserve creates, so llmserve scrapes GKE's exporter on no path: on an
+// existing GKE cluster the cluster's Prometheus does, and llmserve adds no ServiceMonitor for
+// it; NVIDIA's exporter is for clusters that may not be GKE (TestDCGMExporterOnExistingCluster).
 func TestDCGMOnGKE(t *testing.T) {
-	rec := mustRun(t, "dev", seed002Config(t))
+	rec := mustRun(t, "dev", gpuConfig(t))
 	assert.Equal(t, []any{"SYSTEM_COMPONENTS", "DCGM"}, dig(t, in(rec.one(t, tCluster)), "monitoringConfig.enableComponents"))
-	sm := in(rec.named(t, tServiceMonitor, "gemma-3-1b-it-vllm-monitoring-gke-dcgm-servicemonitor"))
-	assert.Equal(t, map[string]any{"app.kubernetes.io/name": "gke-managed-dcgm-exporter"}, dig(t, sm, "spec.selector.matchLabels"))
-	assert.Equal(t, []any{"gke-managed-system"}, dig(t, sm, "spec.namespaceSelector.matchNames"))
-	assert.Equal(t, map[string]any{"port": "metrics", "interval": "15s"}, dig(t, sm, "spec.endpoints.0"))
-	for _, r := range rec.byType(tRelease) {
-		assert.NotEqual(t, "dcgm-exporter", in(r)["name"], "NVIDIA's chart on GKE")
-	}
+	assert.Empty(t, rec.byType(tServiceMonitor), "managed-prometheus: GKE scrapes its own exporter")
 
-	existing := seed002Config(t).with("llmserve:cluster", m{"mode": "existing"}).with("llmserve:gcpResources", "false").
-		with("llmserve:modelStore", m{"bucket": "my-models"})
-	rec = mustRun(t, "dev", existing)
-	assert.Equal(t, "https://nvidia.github.io/dcgm-exporter/helm-charts", dig(t, release(t, rec, "dcgm-exporter"), "repositoryOpts.repo"))
-	assert.Len(t, rec.byType(tServiceMonitor), 1, "no GKE exporter to scrape")
+	rec = mustRun(t, "dev", seed002Config(t))
+	for _, sm := range rec.byType(tServiceMonitor) {
+		assert.NotContains(t, sm.Name, "gke-dcgm", "llmserve cannot tell an existing cluster is GKE")
+	}
+	assert.Empty(t, rec.byType(tDaemonSet), "NVIDIA's exporter on GKE")
 
 	rec = mustRun(t, "dev", devConfig(t))
 	assert.Equal(t, []any{"SYSTEM_COMPONENTS"}, dig(t, in(rec.one(t, tCluster)), "monitoringConfig.enableComponents"))
+}
+
+// seed002NoGCP is seed 002 on a cluster that may not be GKE, with no GCP resources: NVIDIA's
+// DCGM exporter is llmserve's to install there.
+func seed002NoGCP(t *testing.T) stackConfig {
+	return modeConfigs(t)["existing-no-gcp"].with("llmserve:model", "gemma-3-1b-it").
+		with("llmserve:metrics", seed002Metrics()).
+		with("llmserve:modelStore", m{"bucket": "my-models"}).
+		with("llmserve:overrides", m{"autoscaling": m{"metrics": []m{
+			{"metric": "vllm:num_requests_running", "target": 4},
+			{"metric": "DCGM_FI_DEV_GPU_UTIL", "target": 80},
+		}}})
+}
+
+// TestDCGMExporterOnExistingCluster (issue 11, point 2): NVIDIA's DCGM exporter is typed
+// objects built after its chart 4.8.3 (DaemonSet, Service, ServiceMonitor), not a chart
+// fetched at deploy time, in a namespace of its own whose Pod Security level admits
+// CAP_SYS_ADMIN and the kubelet's pod-resources hostPath.
+func TestDCGMExporterOnExistingCluster(t *testing.T) {
+	rec := mustRun(t, "dev", seed002NoGCP(t))
+	assert.Empty(t, helmReleases(rec))
+	rec.one(t, "llmserve:monitoring:DCGMExporter")
+
+	ns := in(rec.named(t, tNamespace, "dcgm-exporter-ns"))
+	assert.Equal(t, "dcgm-exporter", dig(t, ns, "metadata.name"))
+	assert.Equal(t, "privileged", dig(t, ns, "metadata.labels.pod-security.kubernetes.io/enforce"))
+	assert.Equal(t, "restricted", dig(t, ns, "metadata.labels.pod-security.kubernetes.io/warn"))
+
+	dsRec := rec.one(t, tDaemonSet)
+	assert.Equal(t, "llmserve:monitoring:DCGMExporter", parentType(dsRec))
+	ds := in(dsRec)
+	assert.Equal(t, "dcgm-exporter", dig(t, ds, "metadata.namespace"))
+	spec := dig(t, ds, "spec.template.spec").(map[string]any)
+	c := dig(t, spec, "containers.0").(map[string]any)
+	assert.Equal(t, "nvcr.io/nvidia/k8s/dcgm-exporter:4.6.0-4.8.3-distroless", c["image"])
+	assert.Contains(t, c["env"], map[string]any{"name": "DCGM_EXPORTER_KUBERNETES", "value": "true"})
+	assert.Contains(t, c["env"], map[string]any{"name": "DCGM_EXPORTER_LISTEN", "value": ":9400"})
+	assert.Equal(t, []any{map[string]any{"name": "metrics", "containerPort": 9400.0, "protocol": "TCP"}}, c["ports"])
+	assert.Equal(t, []any{"SYS_ADMIN"}, dig(t, c, "securityContext.capabilities.add"))
+	assert.Equal(t, []any{"ALL"}, dig(t, c, "securityContext.capabilities.drop"))
+	assert.Equal(t, false, dig(t, c, "securityContext.allowPrivilegeEscalation"))
+	assert.Equal(t, map[string]any{"name": "pod-gpu-resources", "hostPath": map[string]any{"path": "/var/lib/kubelet/pod-resources"}}, dig(t, spec, "volumes.0"))
+	assert.Equal(t, map[string]any{"name": "pod-gpu-resources", "mountPath": "/var/lib/kubelet/pod-resources", "readOnly": true}, dig(t, c, "volumeMounts.0"))
+	// GPU nodes only, tolerating their taint, as llmserve's values for the chart were.
+	assert.Equal(t, []any{map[string]any{"key": "nvidia.com/gpu", "operator": "Exists", "effect": "NoSchedule"}}, spec["tolerations"])
+	assert.Equal(t, map[string]any{"key": "cloud.google.com/gke-accelerator", "operator": "Exists"},
+		dig(t, spec, "affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution.nodeSelectorTerms.0.matchExpressions.0"))
+
+	svc := in(rec.named(t, tService, "dcgm-exporter-service"))
+	assert.Equal(t, dig(t, ds, "spec.selector.matchLabels"), dig(t, svc, "spec.selector"))
+	assert.Equal(t, 9400.0, dig(t, svc, "spec.ports.0.port"))
+	sm := in(rec.named(t, tServiceMonitor, "dcgm-exporter-servicemonitor"))
+	assert.Equal(t, "dcgm-exporter", dig(t, sm, "metadata.namespace"))
+	assert.Equal(t, "kube-prometheus-stack", dig(t, sm, "metadata.labels.release"), "metrics.monitorLabels")
+	assert.Equal(t, dig(t, ds, "spec.selector.matchLabels"), dig(t, sm, "spec.selector.matchLabels"))
+	assert.Equal(t, map[string]any{"port": "metrics", "path": "/metrics", "interval": "15s", "honorLabels": false}, dig(t, sm, "spec.endpoints.0"))
+	assert.Len(t, rec.byType(tServiceMonitor), 2, "the server's and the exporter's; no GKE exporter to scrape")
+
+	// A second model of the cluster (or another stack) installed it already.
+	rec = mustRun(t, "dev", seed002NoGCP(t).with("llmserve:metrics", m{"adapter": "prometheus-adapter", "backend": "prometheus-operator",
+		"prometheusURL": seed002Prometheus, "installDCGMExporter": false}))
+	assert.Empty(t, rec.byType("llmserve:monitoring:DCGMExporter"))
+	assert.Empty(t, rec.byType(tDaemonSet))
+}
+
+// TestPrometheusURLIsTheConfiguredOne: prometheus-adapter queries exactly
+// llmserve:metrics.prometheusURL (issue 11: llmserve installs no Prometheus of its own).
+func TestPrometheusURLIsTheConfiguredOne(t *testing.T) {
+	url := "https://prometheus-k8s.observability.svc:9443/prom"
+	rec := mustRun(t, "dev", seed002Config(t).with("llmserve:metrics", m{"adapter": "prometheus-adapter", "backend": "prometheus-operator", "prometheusURL": url}))
+	assert.Equal(t, url, adapterArg(t, rec, "--prometheus-url"))
+	for _, mon := range append(rec.byType(tServiceMonitor), rec.byType(tPrometheusRule)...) {
+		assert.NotContains(t, dig(t, in(mon), "metadata.labels"), "release", "no monitorLabels set: %s", mon.Name)
+	}
 }

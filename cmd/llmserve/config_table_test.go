@@ -81,11 +81,13 @@ func renderEnv(m map[string]string) string {
 }
 
 var (
-	gemma1b   = kv("llmserve:model", "gemma-3-1b-it")
-	gemma7b   = kv("llmserve:model", "gemma-7b")
-	qwen      = kv("llmserve:model", "qwen2.5-32b")
-	long64    = strings.Repeat("a", 64)
-	operator  = kv("llmserve:metrics", "{backend: prometheus-operator, adapter: prometheus-adapter}")
+	gemma1b = kv("llmserve:model", "gemma-3-1b-it")
+	gemma7b = kv("llmserve:model", "gemma-7b")
+	qwen    = kv("llmserve:model", "qwen2.5-32b")
+	long64  = strings.Repeat("a", 64)
+	// operator is backend prometheus-operator, admitted only on a cluster llmserve did not
+	// create: every row that uses it runs on existing.
+	operator  = with(existing, kv("llmserve:metrics", "{backend: prometheus-operator, adapter: prometheus-adapter, prometheusURL: 'http://p:9090'}"))
 	promAdapt = kv("llmserve:metrics", "{adapter: prometheus-adapter}")
 )
 
@@ -120,7 +122,10 @@ var cliCases = []cliCase{
 	{name: "override unknown field", file: over("{engin: vllm}"), key: "llmserve:overrides.engin", want: "did you mean engine?"},
 	{name: "pool field typo", file: kv("llmserve:pool", "{maxNode: 3}"), key: "llmserve:pool.maxNode", want: "did you mean maxNodes?"},
 	{name: "serving field typo", file: kv("llmserve:serving", "{exposre: internal}"), key: "llmserve:serving.exposre", want: "did you mean exposure?"},
-	{name: "chart field typo", file: kv("llmserve:metrics", "{charts: {prometheusAdaptor: 5.3.0}}"), key: "llmserve:metrics.charts.prometheusAdaptor", want: "did you mean prometheusAdapter?"},
+	{name: "metrics field typo", file: kv("llmserve:metrics", "{prometheusUrl: 'http://p:9090'}"), key: "llmserve:metrics.prometheusUrl", want: "did you mean prometheusURL?"},
+	{name: "removed installPrometheus", file: with(existing, kv("llmserve:metrics", "{backend: prometheus-operator, adapter: prometheus-adapter, installPrometheus: true}")), key: "llmserve:metrics.installPrometheus", want: "was removed: llmserve no longer installs kube-prometheus-stack"},
+	{name: "removed installPrometheus by --set", args: []string{"--set", "metrics.installPrometheus=false"}, key: "llmserve:metrics.installPrometheus", want: "set llmserve:metrics.prometheusURL to its Prometheus"},
+	{name: "removed charts", file: kv("llmserve:metrics", "{charts: {prometheusAdapter: 5.3.0}}"), key: "llmserve:metrics.charts", want: "was removed: llmserve installs no Helm chart any more"},
 	{name: "field case", file: kv("llmserve:cluster", "{mode: standard, name: llm-dev, zones: [us-central1-b], systemPool: {machinetype: e2-standard-4}}"), key: "llmserve:cluster.systemPool.machinetype", want: "did you mean machineType?"},
 	{name: "field set twice", raw: "config:\n  gcp:project: my-project\n  gcp:region: us-central1\n  llmserve:cluster: {mode: standard, name: llm-dev, zones: [us-central1-b]}\n  llmserve:pool:\n    maxNodes: 2\n    maxNodes: 3\n", key: "llmserve:pool.maxNodes", want: "is set twice (also line 6)"},
 	{name: "skipAwait yes", file: kv("llmserve:skipAwait", "yes"), key: "llmserve:skipAwait", want: `"yes" is not a boolean; want true or false`},
@@ -347,11 +352,13 @@ var cliCases = []cliCase{
 	{name: "scrape too fast", file: kv("llmserve:metrics", "{scrapeInterval: 1s}"), key: "llmserve:metrics.scrapeInterval", want: "use 5s or more"},
 	{name: "scrape syntax", file: kv("llmserve:metrics", "{scrapeInterval: 5 seconds}"), key: "llmserve:metrics.scrapeInterval", want: "not a Prometheus duration"},
 	{name: "system scrape", file: kv("llmserve:metrics", "{systemScrapeInterval: 5s}"), key: "llmserve:metrics.systemScrapeInterval", want: "use 15s or more"},
-	{name: "chart range", file: kv("llmserve:metrics", "{charts: {dcgmExporter: '4.x'}}"), key: "llmserve:metrics.charts.dcgmExporter", want: "pin an exact chart version"},
+	{name: "prometheus URL missing", file: with(existing, kv("llmserve:metrics", "{backend: prometheus-operator, adapter: prometheus-adapter}")), key: "llmserve:metrics.prometheusURL", want: "required with backend prometheus-operator and adapter prometheus-adapter"},
+	{name: "prometheus URL scheme", file: with(existing, kv("llmserve:metrics", "{backend: prometheus-operator, adapter: prometheus-adapter, prometheusURL: 'ftp://prometheus:9090'}")), key: "llmserve:metrics.prometheusURL", want: "not an http or https URL"},
+	{name: "monitor label value", file: with(existing, kv("llmserve:metrics", "{backend: prometheus-operator, adapter: prometheus-adapter, prometheusURL: 'http://p:9090', monitorLabels: {release: 'a b'}}")), key: "llmserve:metrics.monitorLabels.release", want: "not a Kubernetes label value"},
 	{name: "adapter image untagged", file: kv("llmserve:metrics", "{adapterImage: gcr.io/gke-release/custom-metrics-stackdriver-adapter}"), key: "llmserve:metrics.adapterImage", want: "pin a version tag"},
 	{name: "install adapter none", file: kv("llmserve:metrics", "{adapter: none, installAdapter: true}"), key: "llmserve:metrics.installAdapter", want: "adapter is none"},
-	{name: "install prometheus managed", file: kv("llmserve:metrics", "{installPrometheus: true}"), key: "llmserve:metrics.installPrometheus", want: "GKE runs Managed Prometheus"},
-	{name: "stackdriver on operator", file: kv("llmserve:metrics", "{backend: prometheus-operator}"), key: "llmserve:metrics.adapter", want: "reads Cloud Monitoring"},
+	{name: "stackdriver on operator", file: with(existing, kv("llmserve:metrics", "{backend: prometheus-operator}")), key: "llmserve:metrics.adapter", want: "reads Cloud Monitoring"},
+	{name: "operator on created cluster", file: kv("llmserve:metrics", "{backend: prometheus-operator, adapter: prometheus-adapter, prometheusURL: 'http://p:9090'}"), key: "llmserve:metrics.backend", want: "the cluster this stack creates (cluster.mode standard) has none"},
 	{name: "policy type", file: over("{autoscaling: {behavior: {scaleUp: {policies: [{type: Replicas, value: 1, periodSeconds: 15}]}}}}"), key: "autoscaling.behavior.scaleUp.policies[0].type", want: "want Pods or Percent"},
 	{name: "stabilization window", file: over("{autoscaling: {behavior: {scaleDown: {stabilizationWindowSeconds: 7200}}}}"), key: "autoscaling.behavior.scaleDown.stabilizationWindowSeconds", want: "want 0-3600"},
 	{name: "min replicas", file: over("{autoscaling: {minReplicas: 0}}"), key: "autoscaling.minReplicas", want: "must be at least 1"},
