@@ -3,9 +3,10 @@ package stacks
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"math"
 	"reflect"
-	"sort"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -237,7 +238,7 @@ func decodeStruct(n *yaml.Node, v reflect.Value, key string, errs *[]error) {
 			if near := nearest(k.Value, names); near != "" {
 				hint = fmt.Sprintf("did you mean %s? ", near)
 			}
-			fieldErr(errs, sub, "is not a field; %swant one of %s", hint, strings.Join(sorted(names), ", "))
+			fieldErr(errs, sub, "is not a field; %swant one of %s", hint, strings.Join(slices.Sorted(slices.Values(names)), ", "))
 			continue
 		}
 		if seen[k.Value] {
@@ -247,12 +248,6 @@ func decodeStruct(n *yaml.Node, v reflect.Value, key string, errs *[]error) {
 		seen[k.Value] = true
 		decodeNode(val, v.Field(idx), sub, errs)
 	}
-}
-
-func sorted(s []string) []string {
-	out := append([]string(nil), s...)
-	sort.Strings(out)
-	return out
 }
 
 // nearest returns the candidate closest to s by edit distance (case-insensitive), if close.
@@ -298,7 +293,7 @@ func checkFinite(x any, key string, errs *[]error) {
 			fieldErr(errs, key, "%v: want a finite number", t)
 		}
 	case map[string]any:
-		for _, k := range sorted(keysOf(t)) {
+		for _, k := range slices.Sorted(maps.Keys(t)) {
 			checkFinite(t[k], key+"."+k, errs)
 		}
 	case map[any]any:
@@ -310,14 +305,6 @@ func checkFinite(x any, key string, errs *[]error) {
 			checkFinite(v, fmt.Sprintf("%s[%d]", key, i), errs)
 		}
 	}
-}
-
-func keysOf(m map[string]any) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	return out
 }
 
 // parseDoc parses raw YAML/JSON into a node; an empty document is nil.

@@ -1,6 +1,7 @@
 package stacks
 
 import (
+	"maps"
 	"net/url"
 	"slices"
 	"strings"
@@ -44,7 +45,7 @@ func (c *Config) validateOperatorMetrics(p *problems) {
 	if len(m.MonitorLabels) > 0 && m.Backend != catalog.BackendOperator {
 		p.addf("llmserve:metrics.monitorLabels: labels for the Prometheus Operator's ServiceMonitors and PrometheusRules; backend %s makes PodMonitorings, which need none; remove monitorLabels", m.Backend)
 	}
-	for _, k := range sorted(keysOfStrings(m.MonitorLabels)) {
+	for _, k := range slices.Sorted(maps.Keys(m.MonitorLabels)) {
 		key := "llmserve:metrics.monitorLabels." + k
 		if errs := validation.IsQualifiedName(k); len(errs) > 0 {
 			p.addf("%s: %q is not a Kubernetes label key: %s", key, k, strings.Join(errs, "; "))
@@ -89,14 +90,6 @@ func metricsFrom(source catalog.MetricSource) []string {
 		if m.Source == source {
 			out = append(out, m.Name)
 		}
-	}
-	return out
-}
-
-func keysOfStrings(m map[string]string) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
 	}
 	return out
 }
