@@ -99,7 +99,7 @@ demo: tools crds
 ## compare.md and the plots under $LLMSERVE_LAB_DIR. Not part of `make test`.
 .PHONY: bench-lab
 bench-lab: tools crds
-	go run ./cmd/llmserve-lab -compare -scenario plateau,diurnal,trace,bursts -speed 10
+	go run ./cmd/llmserve-lab -compare -scenario plateau,diurnal,trace,bursts -speed 10 -parallel 4
 
 ## demo-down: stop a lab left running (a killed `make demo`): its process and its cluster
 .PHONY: demo-down

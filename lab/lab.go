@@ -11,6 +11,9 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/go-logr/logr"
+	ctrllog "sigs.k8s.io/controller-runtime/pkg/log"
+
 	"github.com/llmserve/llmserve/catalog"
 	"github.com/llmserve/llmserve/components"
 	"github.com/llmserve/llmserve/deploy"
@@ -267,6 +270,8 @@ func Start(ctx context.Context, c Config) (_ *Lab, err error) {
 	}
 	// envtest's installer applies every CRD in the directory and waits until each is
 	// established, which a bare apply does not.
+	// envtest logs through controller-runtime, which dumps a stack when no logger is set.
+	ctrllog.SetLogger(logr.Discard())
 	if _, err := envtest.InstallCRDs(rc, envtest.CRDInstallOptions{Paths: []string{c.CRDs}, ErrorIfPathMissing: true}); err != nil {
 		return nil, fmt.Errorf("lab: CRDs from %s: %w", c.CRDs, err)
 	}

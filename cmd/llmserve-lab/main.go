@@ -10,11 +10,13 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"os"
 	"os/signal"
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -69,6 +71,7 @@ func run() error {
 	seed := flag.Uint64("seed", 1, "seed of the generated load and the ingestion delays")
 	policy := flag.String("policy", "llmserve", "HPA policy of a single run: llmserve, seed003, seed001 or llm-d")
 	compare := flag.Bool("compare", false, "run every scenario for each policy (-policies) one after the other, print one table per scenario and write one plot per policy plus a combined one")
+	parallel := flag.Int("parallel", 1, "with -compare: how many scenario x policy runs at once, each in its own cluster under <work dir>/runs/<scenario>-<policy> with its live view in run.log there")
 	policies := flag.String("policies", "llmserve,seed003,seed001,llm-d", "policies -compare runs")
 	verbose := flag.Bool("verbose", false, "show kwokctl and Pulumi output")
 	down := flag.Bool("down", false, "stop a lab left running (delete its cluster) and exit")
@@ -77,7 +80,13 @@ func run() error {
 	pidFile := filepath.Join(cfg.WorkDir, "lab.pid")
 	if *down {
 		stopRunning(pidFile)
-		return lab.StopCluster(context.Background(), lab.ClusterConfig{WorkDir: filepath.Join(cfg.WorkDir, "kwok"), KwokBin: cfg.KwokBin, Log: cfg.Log}, lab.DefaultClusterName)
+		// The single run's cluster, and those of a -parallel comparison (runs/*/kwok).
+		dirs, _ := filepath.Glob(filepath.Join(cfg.WorkDir, "runs", "*"))
+		var errs []error
+		for _, d := range append([]string{cfg.WorkDir}, dirs...) {
+			errs = append(errs, lab.StopCluster(context.Background(), lab.ClusterConfig{WorkDir: filepath.Join(d, "kwok"), KwokBin: cfg.KwokBin, Log: cfg.Log}, lab.DefaultClusterName))
+		}
+		return errors.Join(errs...)
 	}
 	cfg.Target.Model, cfg.TokensPerSecond, cfg.PrefillTokensPerSecond, cfg.KVBytesPerToken = *model, *tps, *prefill, *kvBytes
 	cfg.Lengths = lab.Lengths{InputMean: *inTok, OutputMean: *outTok, Sigma: *sigma, Max: lab.DefaultLengths.Max}
@@ -134,6 +143,9 @@ func run() error {
 	for _, sc := range scs {
 		total += time.Duration(len(vs)) * (time.Duration(float64(sc.Duration())/cfg.Speed) + 10*time.Minute)
 	}
+	if *parallel > 1 {
+		total = total/time.Duration(*parallel) + 20*time.Minute
+	}
 	ctx, cancel := context.WithTimeout(ctx, total)
 	defer cancel()
 	if err := os.MkdirAll(cfg.WorkDir, 0o700); err != nil {
@@ -164,22 +176,21 @@ func run() error {
 		return err
 	}
 	defer f.Close()
-	for _, sc := range scs {
+	results := runAll(ctx, cfg, scs, vs, *compare, max(1, *parallel), opts)
+	var errs []error
+	for i, sc := range scs {
 		var sums []lab.Summary
 		var runs []lab.Run
-		for _, v := range vs {
-			c := cfg
-			c.Overrides, c.ScrapeInterval = v.Overrides, v.ScrapeInterval
-			name := "timeline"
-			if *compare {
-				name = "timeline-" + sc.Name + "-" + v.Name
-				fmt.Printf("llmserve lab: compare: %s on %s\n", v.Name, sc.Name)
+		for j, v := range vs {
+			r := results[i][j]
+			if r.err != nil {
+				errs = append(errs, fmt.Errorf("%s on %s: %w", v.Name, sc.Name, r.err))
+				continue
 			}
-			sum, rows, err := runOnce(ctx, c, sc, v.Name, name, opts)
-			if err != nil {
-				return fmt.Errorf("%s: %w", v.Name, err)
-			}
-			sums, runs = append(sums, sum), append(runs, lab.Run{Name: v.Name, Rows: rows})
+			sums, runs = append(sums, r.sum), append(runs, lab.Run{Name: v.Name, Rows: r.rows})
+		}
+		if len(sums) == 0 {
+			continue
 		}
 		header := fmt.Sprintf("Scenario %s (%s of world time at speed %g), model %s, seed %d.\n\n", sc.Name, sc.Duration(), cfg.Speed, cfg.Target.Model, cfg.Seed)
 		fmt.Fprint(f, header)
@@ -195,21 +206,84 @@ func run() error {
 			fmt.Printf("llmserve lab: combined plot %s\n", png)
 		}
 	}
+	if err := errors.Join(errs...); err != nil {
+		return err
+	}
 	fmt.Printf("llmserve lab: table %s\n", f.Name())
 	return nil
 }
 
+// result is one run of the comparison grid.
+type result struct {
+	sum  lab.Summary
+	rows []lab.Row
+	err  error
+}
+
+// runAll runs every scenario for every policy, parallel at a time: one at a time with its
+// live view on stdout, or several, each in its own cluster and work dir (ports are picked
+// free per cluster) with its live view in run.log there. Timelines go to the work dir.
+func runAll(ctx context.Context, cfg lab.Config, scs []lab.Scenario, vs []lab.Variant, compare bool, parallel int, o options) [][]result {
+	results := make([][]result, len(scs))
+	sem := make(chan struct{}, parallel)
+	var wg sync.WaitGroup
+	for i, sc := range scs {
+		results[i] = make([]result, len(vs))
+		for j, v := range vs {
+			c := cfg
+			c.Overrides, c.ScrapeInterval = v.Overrides, v.ScrapeInterval
+			name := "timeline"
+			if compare {
+				name = "timeline-" + sc.Name + "-" + v.Name
+			}
+			run := func(out io.Writer) {
+				r := &results[i][j]
+				r.sum, r.rows, r.err = runOnce(ctx, out, cfg.WorkDir, c, sc, v.Name, name, o)
+			}
+			if parallel == 1 {
+				if compare {
+					fmt.Printf("llmserve lab: compare: %s on %s\n", v.Name, sc.Name)
+				}
+				run(os.Stdout)
+				continue
+			}
+			c.WorkDir = filepath.Join(cfg.WorkDir, "runs", sc.Name+"-"+v.Name)
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				sem <- struct{}{}
+				defer func() { <-sem }()
+				if err := os.MkdirAll(c.WorkDir, 0o700); err != nil {
+					results[i][j].err = err
+					return
+				}
+				logf, err := os.Create(filepath.Join(c.WorkDir, "run.log"))
+				if err != nil {
+					results[i][j].err = err
+					return
+				}
+				defer logf.Close()
+				fmt.Printf("llmserve lab: compare: %s on %s started (live view in %s)\n", v.Name, sc.Name, logf.Name())
+				run(logf)
+				fmt.Printf("llmserve lab: compare: %s on %s done\n", v.Name, sc.Name)
+			}()
+		}
+	}
+	wg.Wait()
+	return results
+}
+
 // runOnce starts a lab, runs the scenario with the live view, writes <name>.csv and
 // <name>.png, and stops the lab. It returns the run's summary and rows.
-func runOnce(ctx context.Context, cfg lab.Config, sc lab.Scenario, policy, name string, o options) (lab.Summary, []lab.Row, error) {
-	fmt.Printf("llmserve lab: starting a kwok cluster and deploying %s (work dir %s)\n", cfg.Target.StackName(), cfg.WorkDir)
+func runOnce(ctx context.Context, out io.Writer, outDir string, cfg lab.Config, sc lab.Scenario, policy, name string, o options) (lab.Summary, []lab.Row, error) {
+	fmt.Fprintf(out, "llmserve lab: starting a kwok cluster and deploying %s (work dir %s)\n", cfg.Target.StackName(), cfg.WorkDir)
 	t0 := time.Now()
 	l, err := lab.Start(ctx, cfg)
 	if err != nil {
 		return lab.Summary{}, nil, err
 	}
 	defer func() {
-		fmt.Println("llmserve lab: stopping the cluster")
+		fmt.Fprintln(out, "llmserve lab: stopping the cluster")
 		if err := l.Close(); err != nil {
 			fmt.Fprintln(os.Stderr, "llmserve-lab: stop:", err)
 		}
@@ -219,20 +293,20 @@ func runOnce(ctx context.Context, cfg lab.Config, sc lab.Scenario, policy, name 
 	if l.CALog() == "" {
 		ca = "a fixed pool"
 	}
-	fmt.Printf("llmserve lab: up in %s: TPU pool %d..%d nodes of %s under %s; HPA %s/%s on %v targets %v, replicas %d-%d\n",
+	fmt.Fprintf(out, "llmserve lab: up in %s: TPU pool %d..%d nodes of %s under %s; HPA %s/%s on %v targets %v, replicas %d-%d\n",
 		time.Since(t0).Round(time.Second), l.MinNodes, l.MaxNodes, l.Stack.Profile.Accelerator.Topology, ca,
 		l.Namespace, l.Name, l.HPAMetrics, l.Targets, as.MinReplicas, as.MaxReplicas)
-	fmt.Printf("llmserve lab: a replica serves %.1f req/s (maxNumSeqs %d, decode %.0f tokens/s, prefill %.0f tokens/s a slot, %.0f/%.0f tokens a request); cold start %s; node provisioning %s\n",
+	fmt.Fprintf(out, "llmserve lab: a replica serves %.1f req/s (maxNumSeqs %d, decode %.0f tokens/s, prefill %.0f tokens/s a slot, %.0f/%.0f tokens a request); cold start %s; node provisioning %s\n",
 		l.Model.Capacity(), l.Model.MaxNumSeqs, l.Model.TokensPerSecond, l.Model.PrefillTokensPerSecond, l.Model.InputTokens, l.Model.OutputTokens, l.ColdStart, cfg.NodeProvisioning)
-	fmt.Printf("llmserve lab: scenario %s, %s of world time at speed %g (%s of wall time)\n", sc.Name, sc.Duration(), o.speed,
+	fmt.Fprintf(out, "llmserve lab: scenario %s, %s of world time at speed %g (%s of wall time)\n", sc.Name, sc.Duration(), o.speed,
 		time.Duration(float64(sc.Duration())/o.speed).Round(time.Second))
-	view := lab.NewView(os.Stdout, as.MaxReplicas)
+	view := lab.NewView(out, as.MaxReplicas)
 	rows, runErr := l.Run(ctx, sc, view.Show)
 	outcomes, queued := l.Outcomes()
 	sum := lab.Summarize(policy, rows, outcomes, queued, o.slo, lab.Pricing{ChipHourUSD: o.chipHour, ChipsPerNode: l.ChipsPerNode})
-	csvPath, pngPath := filepath.Join(cfg.WorkDir, name+".csv"), filepath.Join(cfg.WorkDir, name+".png")
+	csvPath, pngPath := filepath.Join(outDir, name+".csv"), filepath.Join(outDir, name+".png")
 	err = errors.Join(runErr, lab.WriteCSV(csvPath, rows), lab.WritePNG(pngPath, policy+" "+sc.Name, rows))
-	fmt.Printf("llmserve lab: timeline %s, plot %s\n", csvPath, pngPath)
+	fmt.Fprintf(out, "llmserve lab: timeline %s, plot %s\n", csvPath, pngPath)
 	return sum, rows, err
 }
 
