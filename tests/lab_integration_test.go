@@ -188,7 +188,9 @@ func TestLabClusterAutoscalerAddsAndRemovesNodes(t *testing.T) {
 	cfg := labConfig(t)
 	cfg.Speed = 10
 	cfg.CA.ScaleDownUnneededTime, cfg.CA.ScaleDownDelayAfterAdd, cfg.CA.UnremovableRecheck = 3*time.Minute, 3*time.Minute, time.Minute
-	cfg.Overrides = map[string]any{"autoscaling": map[string]any{"behavior": map[string]any{"scaleDown": map[string]any{
+	// One replica and one node to start: the test is of the autoscaler, not of the default
+	// minReplicas.
+	cfg.Overrides = map[string]any{"autoscaling": map[string]any{"minReplicas": 1, "behavior": map[string]any{"scaleDown": map[string]any{
 		"stabilizationWindowSeconds": 120, "policies": []any{map[string]any{"type": "Pods", "value": 1, "periodSeconds": 60}}}}}}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer cancel()
@@ -247,6 +249,8 @@ func TestLabXLACacheColdVsWarm(t *testing.T) {
 	cfg.Speed = 10
 	cfg.Nodes = 2 // fixed nodes: readiness is the cold start alone
 	cfg.FreshStack = true
+	// One first replica compiles cold alone; the default minReplicas would start two at once.
+	cfg.Overrides = map[string]any{"autoscaling": map[string]any{"minReplicas": 1}}
 	ctx, cancel := context.WithTimeout(context.Background(), 8*time.Minute)
 	defer cancel()
 	l := startLab(ctx, t, cfg)
