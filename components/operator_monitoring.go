@@ -28,10 +28,10 @@ type OperatorMonitoringArgs struct {
 	// cluster's Prometheus selects them (llmserve:metrics.monitorLabels).
 	MonitorLabels map[string]string
 	// ScrapeGKEDCGM adds a ServiceMonitor for GKE's managed DCGM exporter, which GKE runs
-	// in gke-managed-system when the cluster's monitoring config enables DCGM. The stacks
-	// package sets it on no path: it did for GPU clusters llmserve creates, where backend
-	// prometheus-operator is now refused (no operator there), and in cluster.mode existing
-	// llmserve cannot tell whether the cluster is GKE.
+	// in gke-managed-system when the cluster's monitoring config enables DCGM
+	// (llmserve:metrics.scrapeGKEDCGM: an existing GKE cluster, which llmserve cannot
+	// recognise by itself). Its series carry the GPU's pod as exported_pod, as NVIDIA's do,
+	// so the same recording rule serves both (upstream pairs that monitor with that rule).
 	ScrapeGKEDCGM bool
 }
 

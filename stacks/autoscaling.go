@@ -42,7 +42,7 @@ func deployScraping(ctx *pulumi.Context, cfg *Config, kube components.Kube, serv
 		if *mt.InstallDCGMExporter {
 			// NVIDIA's exporter fails on GKE ("NVML not found", NVIDIA/dcgm-exporter#484: no
 			// GKE driver path), where GKE runs its own if the cluster enables DCGM. An
-			// existing cluster may not be GKE; on one that is, set installDCGMExporter false.
+			// existing cluster may not be GKE; on one that is, scrapeGKEDCGM replaces it.
 			if _, err := components.NewDCGMExporter(ctx, "dcgm-exporter", &components.DCGMExporterArgs{
 				Kube: kube, Image: catalog.DCGMExporterImage, Interval: components.DCGMScrapeInterval, MonitorLabels: mt.MonitorLabels,
 			}); err != nil {
@@ -53,7 +53,7 @@ func deployScraping(ctx *pulumi.Context, cfg *Config, kube components.Kube, serv
 			Kube: kube, Namespace: ns, Name: name, ServiceLabels: server.Selector,
 			Port: server.MetricsPort, Path: server.MetricsPath, Interval: mt.ScrapeInterval,
 			RecordGPUUtilization: uses(metrics, catalog.GPUExporterMetric), ServerNamespace: cfg.Serving.Namespace,
-			MonitorLabels: mt.MonitorLabels,
+			MonitorLabels: mt.MonitorLabels, ScrapeGKEDCGM: *mt.ScrapeGKEDCGM,
 		})
 		return mt.PrometheusURL, err
 	}

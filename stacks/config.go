@@ -141,6 +141,11 @@ type MetricsConfig struct {
 	// on backend prometheus-operator in cluster mode existing; default true there. False when
 	// another model or stack installed it in the cluster.
 	InstallDCGMExporter *bool `yaml:"installDCGMExporter,omitempty"`
+	// ScrapeGKEDCGM adds a ServiceMonitor for GKE's managed DCGM exporter instead (an
+	// existing GKE cluster with DCGM enabled, where NVIDIA's exporter finds no driver:
+	// NVIDIA/dcgm-exporter#484); default false, as llmserve cannot tell an existing cluster
+	// is GKE. One stack per cluster sets it, like installDCGMExporter.
+	ScrapeGKEDCGM *bool `yaml:"scrapeGKEDCGM,omitempty"`
 }
 
 // removedKeys are keys llmserve no longer reads, with what to do instead: a config that still

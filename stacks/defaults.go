@@ -91,8 +91,12 @@ func (c *Config) applyDefaults(stack string) {
 	if mt.InstallAdapter == nil {
 		mt.InstallAdapter = boolPtr(mt.Adapter != catalog.AdapterNone)
 	}
+	if mt.ScrapeGKEDCGM == nil {
+		mt.ScrapeGKEDCGM = boolPtr(false)
+	}
 	if mt.InstallDCGMExporter == nil {
-		mt.InstallDCGMExporter = boolPtr(c.needsDCGMExporter())
+		// GKE's managed exporter, when asked for, replaces NVIDIA's.
+		mt.InstallDCGMExporter = boolPtr(c.needsDCGMExporter() && !*mt.ScrapeGKEDCGM)
 	}
 	def(&mt.AdapterImage, catalog.DefaultAdapterImage)
 	def(&mt.FrontendImage, catalog.DefaultFrontendImage)

@@ -63,6 +63,13 @@ func (c *Config) validateOperatorMetrics(p *problems) {
 		p.addf("llmserve:metrics.installDCGMExporter: NVIDIA's DCGM exporter is installed only for a DCGM metric (%s) on backend prometheus-operator with cluster.mode existing (a GKE cluster llmserve creates runs GKE's managed exporter); remove installDCGMExporter",
 			strings.Join(metricsFrom(catalog.GPUExporterMetric), ", "))
 	}
+	if *m.ScrapeGKEDCGM && !c.needsDCGMExporter() {
+		p.addf("llmserve:metrics.scrapeGKEDCGM: GKE's managed DCGM exporter is scraped by a ServiceMonitor only for a DCGM metric (%s) on backend prometheus-operator with cluster.mode existing (on a GKE cluster llmserve creates, Managed Prometheus scrapes it itself); remove scrapeGKEDCGM",
+			strings.Join(metricsFrom(catalog.GPUExporterMetric), ", "))
+	}
+	if *m.ScrapeGKEDCGM && *m.InstallDCGMExporter {
+		p.addf("llmserve:metrics.scrapeGKEDCGM and installDCGMExporter are both true: choose one exporter; on GKE scrape GKE's (set installDCGMExporter false: NVIDIA's finds no driver there, NVIDIA/dcgm-exporter#484), elsewhere install NVIDIA's (remove scrapeGKEDCGM)")
+	}
 }
 
 // checkHTTPURL says what is wrong with an absolute http(s) URL with a host, or "".

@@ -149,6 +149,12 @@ var invalidCases = []invalidCase{
 		"llmserve:metrics.monitorLabels: labels for the Prometheus Operator's ServiceMonitors and PrometheusRules; backend managed-prometheus makes PodMonitorings, which need none; remove monitorLabels"},
 	{"dcgm exporter on gke", set("llmserve:model", "gemma-3-1b-it").andThen(set("llmserve:metrics", m{"installDCGMExporter": true})),
 		"llmserve:metrics.installDCGMExporter: NVIDIA's DCGM exporter is installed only for a DCGM metric (DCGM_FI_DEV_GPU_UTIL) on backend prometheus-operator with cluster.mode existing (a GKE cluster llmserve creates runs GKE's managed exporter); remove installDCGMExporter"},
+	{"gke dcgm without a dcgm metric", onOperator(m{"prometheusURL": opProm, "scrapeGKEDCGM": true}),
+		"llmserve:metrics.scrapeGKEDCGM: GKE's managed DCGM exporter is scraped by a ServiceMonitor only for a DCGM metric (DCGM_FI_DEV_GPU_UTIL) on backend prometheus-operator with cluster.mode existing (on a GKE cluster llmserve creates, Managed Prometheus scrapes it itself); remove scrapeGKEDCGM"},
+	{"gke dcgm and nvidia's exporter", set("llmserve:model", "gemma-3-1b-it").
+		andThen(onOperator(m{"prometheusURL": opProm, "scrapeGKEDCGM": true, "installDCGMExporter": true})).
+		andThen(set("llmserve:overrides", m{"autoscaling": m{"metrics": []m{{"metric": "DCGM_FI_DEV_GPU_UTIL", "target": 80}}}})),
+		"llmserve:metrics.scrapeGKEDCGM and installDCGMExporter are both true: choose one exporter; on GKE scrape GKE's (set installDCGMExporter false: NVIDIA's finds no driver there, NVIDIA/dcgm-exporter#484), elsewhere install NVIDIA's (remove scrapeGKEDCGM)"},
 	{"dcgm exporter namespace for serving", set("llmserve:serving", m{"namespace": "dcgm-exporter"}),
 		`llmserve:serving.namespace "dcgm-exporter": a system namespace (kube-*, gke-*, gmp-*, custom-metrics and other platform namespaces) belongs to Kubernetes, GKE or a platform add-on; use your own, such as llm`},
 	{"frontend latest", set("llmserve:metrics", m{"adapter": "prometheus-adapter", "frontendImage": "gke.gcr.io/prometheus-engine/frontend:latest"}),

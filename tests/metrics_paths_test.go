@@ -46,11 +46,11 @@ func seed002Metrics() m {
 // the Prometheus Operator of a GKE cluster llmserve did not create (cluster.mode existing: a
 // cluster it creates has no operator, and Validate refuses the backend there); llmserve
 // still creates the bucket and its grant. NVIDIA's DCGM exporter fails on GKE
-// (NVIDIA/dcgm-exporter#484), so llmserve installs none (installDCGMExporter false): the
-// cluster's own Prometheus scrapes GKE's managed exporter.
+// (NVIDIA/dcgm-exporter#484), so llmserve installs none: scrapeGKEDCGM makes the cluster's
+// own Prometheus scrape GKE's managed exporter instead.
 func seed002Config(t *testing.T) stackConfig {
 	mt := seed002Metrics()
-	mt["installDCGMExporter"] = false
+	mt["scrapeGKEDCGM"] = true
 	return modeConfigs(t)["existing"].with("llmserve:model", "gemma-3-1b-it").
 		with("llmserve:metrics", mt).
 		with("llmserve:overrides", m{"autoscaling": m{"metrics": []m{
@@ -147,7 +147,7 @@ func TestSeed002PrometheusOperatorDCGM(t *testing.T) {
 	assert.Empty(t, rec.byType(tProjectMember), "nothing reads Cloud Monitoring")
 	assert.Empty(t, rec.byType(tCluster), "the operator's cluster exists already")
 	// The cluster's own Prometheus Operator: llmserve installs no chart and no Prometheus
-	// (issue 11); on GKE no NVIDIA exporter (installDCGMExporter false, TestDCGMOnGKE).
+	// (issue 11); on GKE no NVIDIA exporter but GKE's (scrapeGKEDCGM, TestDCGMOnGKE).
 	assert.Empty(t, helmReleases(rec))
 	assert.Empty(t, rec.byType(tDaemonSet))
 
@@ -163,7 +163,7 @@ func TestSeed002PrometheusOperatorDCGM(t *testing.T) {
 	// Every monitor carries metrics.monitorLabels, so kube-prometheus-stack's default
 	// selectors (release: <release>) pick it up.
 	monitors := append(rec.byType(tServiceMonitor), rec.byType(tPrometheusRule)...)
-	require.Len(t, monitors, 2, "the server's ServiceMonitor, the GPU rule")
+	require.Len(t, monitors, 3, "the server's ServiceMonitor, GKE's DCGM exporter's, the GPU rule")
 	for _, mon := range monitors {
 		assert.Equal(t, "kube-prometheus-stack", dig(t, in(mon), "metadata.labels.release"), mon.Name)
 	}
@@ -202,20 +202,29 @@ func TestHPANamesMatchAdapterRules(t *testing.T) {
 
 // TestDCGMOnGKE (issue 11, point 3): NVIDIA's dcgm-exporter fails on GKE ("NVML not found",
 // NVIDIA/dcgm-exporter#484). A GPU cluster llmserve creates enables GKE's managed DCGM
-// (monitoringConfig DCGM); TPU clusters enable none. The Prometheus Operator backend is
-// refused on a cluster llmserve creates, so llmserve scrapes GKE's exporter on no path: on an
-// existing GKE cluster the cluster's Prometheus does, and llmserve adds no ServiceMonitor for
-// it; NVIDIA's exporter is for clusters that may not be GKE (TestDCGMExporterOnExistingCluster).
+// (monitoringConfig DCGM), which Managed Prometheus scrapes itself; TPU clusters enable none.
+// On an existing GKE cluster with a Prometheus Operator, scrapeGKEDCGM adds the ServiceMonitor
+// of upstream kubernetes/examples gpu-service-monitor-gke.yaml (@ 929f82b) and no NVIDIA
+// exporter; without it (llmserve cannot tell the cluster is GKE) NVIDIA's exporter is the
+// default (TestDCGMExporterOnExistingCluster).
 func TestDCGMOnGKE(t *testing.T) {
 	rec := mustRun(t, "dev", gpuConfig(t))
 	assert.Equal(t, []any{"SYSTEM_COMPONENTS", "DCGM"}, dig(t, in(rec.one(t, tCluster)), "monitoringConfig.enableComponents"))
 	assert.Empty(t, rec.byType(tServiceMonitor), "managed-prometheus: GKE scrapes its own exporter")
 
 	rec = mustRun(t, "dev", seed002Config(t))
-	for _, sm := range rec.byType(tServiceMonitor) {
-		assert.NotContains(t, sm.Name, "gke-dcgm", "llmserve cannot tell an existing cluster is GKE")
-	}
 	assert.Empty(t, rec.byType(tDaemonSet), "NVIDIA's exporter on GKE")
+	sm := in(rec.named(t, tServiceMonitor, "gemma-3-1b-it-vllm-monitoring-gke-dcgm-servicemonitor"))
+	assert.Equal(t, "llm", dig(t, sm, "metadata.namespace"))
+	assert.Equal(t, "kube-prometheus-stack", dig(t, sm, "metadata.labels.release"), "the cluster's Prometheus selects it")
+	assert.Equal(t, map[string]any{"app.kubernetes.io/name": "gke-managed-dcgm-exporter"}, dig(t, sm, "spec.selector.matchLabels"))
+	assert.Equal(t, []any{"gke-managed-system"}, dig(t, sm, "spec.namespaceSelector.matchNames"))
+	assert.Equal(t, map[string]any{"port": "metrics", "interval": "15s"}, dig(t, sm, "spec.endpoints.0"))
+
+	rec = mustRun(t, "dev", seed002Config(t).with("llmserve:metrics", seed002Metrics()))
+	for _, sm := range rec.byType(tServiceMonitor) {
+		assert.NotContains(t, sm.Name, "gke-dcgm", "scrapeGKEDCGM is off by default: llmserve cannot tell an existing cluster is GKE")
+	}
 
 	rec = mustRun(t, "dev", devConfig(t))
 	assert.Equal(t, []any{"SYSTEM_COMPONENTS"}, dig(t, in(rec.one(t, tCluster)), "monitoringConfig.enableComponents"))
