@@ -95,8 +95,8 @@ demo: tools crds
 	go run ./cmd/llmserve-lab -scenario plateau -speed 10
 
 ## bench-lab: the four HPA policies on the plateau, diurnal, trace and bursts scenarios at 10x
-## speed, one after the other (about 100 minutes); prints one table per scenario and writes
-## compare.md and the plots under $LLMSERVE_LAB_DIR. Not part of `make test`.
+## speed, four runs at a time, each in its own local cluster; prints one table per scenario and
+## writes compare.md and the plots under $LLMSERVE_LAB_DIR. Not part of `make test`.
 .PHONY: bench-lab
 bench-lab: tools crds
 	go run ./cmd/llmserve-lab -compare -scenario plateau,diurnal,trace,bursts -speed 10 -parallel 4
