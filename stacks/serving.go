@@ -29,12 +29,8 @@ func deployServing(ctx *pulumi.Context, cfg *Config, kube components.Kube, pool 
 	if cfg.HasHFToken || cfg.RenderDir != "" {
 		acctArgs.SecretName = secretName
 	}
-	if p.Engine == catalog.EngineJetStream {
-		// Not shown upstream (issue 11): every public maxengine-server sample runs on TPU
-		// v5e; on v6e Google shows only the multi-host Pathways image. And JetStream before
-		// v0.3 exports jetstream_slots_available_percentage, not _used_ (JetStream releases).
-		_ = ctx.Log.Warn(fmt.Sprintf("%s: JetStream %s on %s is not shown to work by any upstream sample (only TPU v5e single-host); "+
-			"its JetStream may predate jetstream_slots_used_percentage (v0.3); check on a cluster before relying on it", name, p.Image, p.Accelerator.Type), nil)
+	for _, caveat := range cfg.Caveats() {
+		_ = ctx.Log.Warn(name+": "+caveat, nil)
 	}
 	acct, err := components.NewServingNamespace(ctx, name+"-account", acctArgs)
 	if err != nil {

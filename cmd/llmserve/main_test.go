@@ -57,6 +57,20 @@ func TestValidateEveryProfileAndEnvironment(t *testing.T) {
 	assert.Contains(t, out, "prod-llama-3.1-70b: ok")
 }
 
+// TestValidateWarnsOfUnprovenStacks (issue 11, point 4): what upstream does not show to work
+// is said by validate, under the stack's ok line, not only in the program's log during up.
+func TestValidateWarnsOfUnprovenStacks(t *testing.T) {
+	t.Setenv("HF_TOKEN", "hf_test")
+	code, out, errOut := llmserve(t, "validate", "--env", "dev", "--model", "gemma-7b")
+	require.Equal(t, exitOK, code, errOut)
+	assert.Contains(t, out, "dev-gemma-7b: ok\n  warning: JetStream us-docker.pkg.dev/cloud-tpu-images/inference/maxengine-server:v0.2.2 on tpu-v6e is not shown to work")
+	assert.Contains(t, out, "jetstream_slots_used_percentage (v0.3)")
+
+	code, out, errOut = llmserve(t, "validate", "--env", "dev", "--model", "llama-3.1-8b")
+	require.Equal(t, exitOK, code, errOut)
+	assert.NotContains(t, out, "warning:", "vLLM on v6e is shown upstream")
+}
+
 // TestValidateBadProfilesAndOverrides: each row is a --set that must fail validation with
 // exit 1 and exactly this line among the problems.
 func TestValidateBadProfilesAndOverrides(t *testing.T) {

@@ -36,8 +36,9 @@ func newValidateCommand() *cobra.Command {
 				if isUsage(err) {
 					return err // the command line is wrong, not the config
 				}
+				var cfg *stacks.Config
 				if err == nil {
-					if _, err = deploy.Check(target, settings); err != nil {
+					if cfg, err = deploy.Check(target, settings); err != nil {
 						err = errors.New(t.annotate(err))
 					}
 				}
@@ -46,6 +47,9 @@ func newValidateCommand() *cobra.Command {
 					continue
 				}
 				fmt.Fprintf(cmd.OutOrStdout(), "%s: ok\n", target.StackName())
+				for _, caveat := range cfg.Caveats() {
+					fmt.Fprintf(cmd.OutOrStdout(), "  warning: %s\n", caveat)
+				}
 			}
 			if len(bad) > 0 {
 				return invalid(errors.Join(bad...))

@@ -1,0 +1,23 @@
+package stacks
+
+import (
+	"fmt"
+
+	"github.com/llmserve/llmserve/catalog"
+)
+
+// Caveats are what a valid config may still get wrong on a real cluster: facts llmserve
+// could not check against upstream. `llmserve validate` prints them under the stack's ok
+// line and the program logs them as warnings, so they are seen before and during `up`.
+func (c *Config) Caveats() []string {
+	var out []string
+	p := c.Profile
+	if p.Engine == catalog.EngineJetStream {
+		// Not shown upstream (issue 11): every public maxengine-server sample runs on TPU
+		// v5e; on v6e Google shows only the multi-host Pathways image. And JetStream before
+		// v0.3 exports jetstream_slots_available_percentage, not _used_ (JetStream releases).
+		out = append(out, fmt.Sprintf("JetStream %s on %s is not shown to work by any upstream sample (only TPU v5e single-host); "+
+			"its JetStream may predate jetstream_slots_used_percentage (v0.3); check /metrics on a cluster before relying on it", p.Image, p.Accelerator.Type))
+	}
+	return out
+}
