@@ -235,7 +235,14 @@ func stageConfig(dir string, provisioning time.Duration) ([]byte, error) {
 	addSelector(nodeNow, annotation(AnnotationPreprovisioned, "Exists"))
 	addSelector(nodeLater, annotation(AnnotationPreprovisioned, "DoesNotExist"))
 	if provisioning > 0 {
-		nodeLater["spec"].(map[string]any)["delay"] = map[string]any{"durationMilliseconds": provisioning.Milliseconds()}
+		// Counted from the node's creation, not from the last event: kwok restarts a pending
+		// delay whenever the object changes, and kube-controller-manager's node lifecycle
+		// controller updates a new node some seconds in, so a plain delay made nodes Ready
+		// 20-25 s of wall time late (200-250 s of world time at speed 10).
+		ms := provisioning.Milliseconds()
+		nodeLater["spec"].(map[string]any)["delay"] = map[string]any{"durationMilliseconds": ms,
+			"durationFrom": map[string]any{"cel": map[string]any{
+				"expression": fmt.Sprintf(`timestamp(self.metadata.creationTimestamp) + duration("%dms") - Now()`, ms)}}}
 	}
 	heartbeat, err := read("node/heartbeat-with-lease/node-heartbeat-with-lease.yaml")
 	if err != nil {
