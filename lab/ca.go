@@ -34,7 +34,9 @@ const (
 // request to Ready. No public figure for v6e on GKE was found: 5 minutes is the middle of
 // the 4-7 minutes a managed-Kubernetes cluster-autoscaler documents for a new node
 // (vk-cs/docs-public, "the autoscaler creates a new node ... This takes 4–7 minutes"),
-// which a TPU VM, created on demand, does not beat. A flag: set your own measurement.
+// which a TPU VM, created on demand, does not beat; vLLM's pod-snapshot RFC puts "Spinning
+// up a VM with a GPU and installing drivers" at 2-5 minutes (vllm-project/vllm#41893). A
+// flag: set your own measurement.
 const DefaultNodeProvisioning = 5 * time.Minute
 
 // CA is the timing of the lab's cluster-autoscaler, in world time.

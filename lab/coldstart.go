@@ -20,14 +20,18 @@ type ColdStart struct {
 
 // Cold-start defaults, each with its source.
 const (
-	// DefaultImageGB: the vllm/vllm-tpu image is about 3 GB compressed (marin-community/marin
-	// #704: "the official VLLM tpu docker container only be 3GB"; vllm-project/vllm#23270 cut
-	// 3 GB of pip cache from it).
-	DefaultImageGB = 3.0
-	// DefaultPullGBps: 0.1 GB/s, an assumption (no public figure for Artifact Registry or
-	// Docker Hub to a TPU VM was found): 30 s for the image. GKE image streaming would start
-	// the container sooner; the flag models either.
-	DefaultPullGBps = 0.1
+	// DefaultImageGB: the vllm/vllm-tpu image is 19.5 GB unpacked since
+	// vllm-project/tpu-inference#1245 (December 2025: "the raw image size (uncompressed)
+	// reduce from 25.9GB to 19.5GB"). Earlier versions of this lab took 3 GB, a January 2025
+	// remark about the compressed image (marin-community/marin#704).
+	DefaultImageGB = 19.5
+	// DefaultPullGBps: 0.134 GB/s, GKE pulling vLLM's GPU image without image streaming in
+	// ~214 s (llm-d/llm-d#1902, Llama 3.1 8B on an L4 node: "Standard Cold Start ... Image
+	// Pull Time ~214s") over that image's 28.6 GB (vllm-project/vllm#22377,
+	// vllm-openai:latest). An assumption that the TPU image pulls at the same rate: 146 s for
+	// it. GKE image streaming (~4 s in the same measurement) needs the image in Artifact
+	// Registry; set -pull-gbps to model it.
+	DefaultPullGBps = 0.134
 	// DefaultFUSEGBps: 0.57 GB/s, GKE's Cloud Storage FUSE inference profile loading
 	// Qwen3-235B-A22B (480 GB) on TPUs in 14 minutes (Google Cloud blog, "Optimize AI/ML
 	// workloads with GKE Cloud Storage FUSE profiles").

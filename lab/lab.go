@@ -505,22 +505,38 @@ func (l *Lab) Pods() map[string]PodLife {
 // per observation; tick (may be nil) sees every row. T in rows counts from the scenario's
 // start.
 func (l *Lab) Run(ctx context.Context, sc Scenario, tick func(Row)) ([]Row, error) {
-	src := NewSource(sc, l.Model.Capacity(), l.Lengths, l.Seed)
+	var rows []Row
+	err := l.drive(ctx, sc, l.Seed, func(r Row) bool {
+		rows = append(rows, r)
+		if tick != nil {
+			tick(r)
+		}
+		return false
+	})
+	return rows, err
+}
+
+// drive steps the lab through a scenario's load, one observation a world second, from now:
+// the requests its source (seeded with seed) generates reach the sim, cold starts complete,
+// and each row goes to each, which ends the drive by returning true. It also ends with the
+// scenario or ctx. Outcomes count from the last drive's start.
+func (l *Lab) drive(ctx context.Context, sc Scenario, seed uint64, each func(Row) bool) error {
+	src := NewSource(sc, l.Model.Capacity(), l.Lengths, seed)
 	origin := l.Now()
 	l.origin = origin
-	var rows []Row
 	step := time.NewTicker(l.tick())
 	defer step.Stop()
 	need := newNeedMeter(l.Model, time.Minute)
+	as := l.Stack.Profile.Autoscaling
 	for {
 		select {
 		case <-ctx.Done():
-			return rows, ctx.Err()
+			return ctx.Err()
 		case <-step.C:
 		}
 		t := l.Now() - origin
 		if t > sc.Duration() {
-			return rows, nil
+			return nil
 		}
 		arr := src.Until(t)
 		for i := range arr {
@@ -529,16 +545,14 @@ func (l *Lab) Run(ctx context.Context, sc Scenario, tick func(Row)) ([]Row, erro
 		need.add(arr, t)
 		row, err := l.observe(ctx, arr, sc.At(t), origin, false)
 		if err != nil {
-			return rows, err
+			return err
 		}
 		row.T = t
 		row.Load = sc.Load(t)
 		row.Rate = need.rate(t)
-		as := l.Stack.Profile.Autoscaling
 		row.Need = max(as.MinReplicas, min(as.MaxReplicas, need.replicas(t)))
-		rows = append(rows, row)
-		if tick != nil {
-			tick(row)
+		if each(row) {
+			return nil
 		}
 	}
 }

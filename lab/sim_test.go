@@ -236,8 +236,8 @@ func TestTraceRoundTrip(t *testing.T) {
 
 func TestColdStart(t *testing.T) {
 	c := DefaultColdStart(16)
-	// 3 GB / 0.1 + 16 GB / 0.57 + 20 s + 340 s cold (135 s warm).
-	require.InDelta(t, (30 + 16/0.57 + 20 + 340), c.Duration(false).Seconds(), 0.01)
+	// 19.5 GB / 0.134 + 16 GB / 0.57 + 20 s + 340 s cold (135 s warm).
+	require.InDelta(t, (19.5/0.134 + 16/0.57 + 20 + 340), c.Duration(false).Seconds(), 0.01)
 	require.Equal(t, DefaultXLACold-DefaultXLAWarm, c.Duration(false)-c.Duration(true))
 	x := &XLACache{Mode: catalog.XLACacheShared, PublishDelay: time.Minute}
 	require.False(t, x.Warm(0))

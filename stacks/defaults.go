@@ -145,7 +145,7 @@ func (c *Config) applyProfileDefaults() {
 // applyBehaviorDefaults: scale up at once (no stabilization) by up to 4 pods or 100% every
 // 15 s, whichever is more (seed 001's scale-up); scale down only after 10 minutes of lower
 // recommendations, and then by one pod a minute. The 10 minutes cover what bringing a
-// replica back costs on TPU v6e (a new node, ~5 min, plus a warm cold start, ~3.5 min;
+// replica back costs on TPU v6e (a new node, ~5 min, plus a warm cold start, ~5.5 min;
 // lab/coldstart.go): with seed 001's 30 s window the queue-driven HPA removed the replicas
 // that kept the queue at 0 while the load lasted (measured in issue 10). Each rule
 // is replaced whole when the user sets its policies; seed 001's scale-down is

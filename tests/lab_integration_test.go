@@ -180,6 +180,49 @@ func TestLabPlateauHoldsReplicas(t *testing.T) {
 	t.Logf("plateau: %d ready %s after it began; %d nodes at most", need, reached-start, maxNodes)
 }
 
+// TestLabSettlesAtStartingLoad: a scenario starts where its first phase's traffic has put
+// the policy, not at minReplicas. Seed 001's running target of 4 asks for maxReplicas at
+// 1.2 replicas' worth; after Settle the scenario's first row has them all ready, the nodes
+// the cluster-autoscaler added for them included, and the settling requests are not in the
+// scenario's outcomes. Without Settle the scenario began with minReplicas (1) ready and
+// seed 001 paid for a scale-up its steady state never needs.
+func TestLabSettlesAtStartingLoad(t *testing.T) {
+	cfg := labConfig(t)
+	cfg.Speed = 10
+	seed001, ok := lab.LookupVariant("seed001")
+	require.True(t, ok)
+	cfg.Overrides = lab.MergeOverrides(seed001.Overrides, map[string]any{"autoscaling": map[string]any{"minReplicas": 1}})
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
+	defer cancel()
+	l := startLab(ctx, t, cfg)
+	as := l.Stack.Profile.Autoscaling
+	require.Equal(t, 1, as.MinReplicas)
+	const load = 1.2
+	sc := lab.Scenario{Name: "settle-test", Phases: []lab.Phase{{Name: "base", Duration: 2 * time.Minute, Load: load}}}
+	s, err := l.Settle(ctx, sc, func(r lab.Row) {
+		if int(r.T/time.Second)%30 == 0 {
+			t.Log(lab.PlainLine(r))
+		}
+	})
+	require.NoError(t, err)
+	require.True(t, s.OK, "not at rest after %s: %+v", s.After, s)
+	require.Equal(t, as.MaxReplicas, s.Replicas)
+	// The replicas beyond the pool's first node needed nodes the autoscaler added, each
+	// after the provisioning delay.
+	require.Greater(t, s.After, cfg.NodeProvisioning+lab.SettleHold)
+	rows, err := l.Run(ctx, sc, nil)
+	require.NoError(t, err)
+	keepTimeline(t, cfg, rows)
+	require.NotEmpty(t, rows)
+	require.Equal(t, as.MaxReplicas, rows[0].Ready, "the scenario's first row: %s", lab.PlainLine(rows[0]))
+	outcomes, _ := l.Outcomes()
+	want := load * l.Model.Capacity() * sc.Duration().Seconds()
+	require.InDelta(t, want, float64(len(outcomes)), 0.25*want, "only the scenario's requests count")
+	for _, o := range outcomes {
+		require.GreaterOrEqual(t, o.Arrival, time.Duration(0))
+	}
+}
+
 // TestLabClusterAutoscalerAddsAndRemovesNodes: a replica the pool has no room for stays
 // Pending until the cluster-autoscaler's node is Ready (after the provisioning delay), and
 // once the load is gone and the HPA has scaled down, the autoscaler removes the empty node

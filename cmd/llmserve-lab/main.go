@@ -35,6 +35,7 @@ type options struct {
 	speed    float64
 	slo      time.Duration
 	chipHour float64
+	settle   bool
 }
 
 func run() error {
@@ -63,6 +64,7 @@ func run() error {
 	xlaCold := flag.Duration("xla-cold", lab.DefaultXLACold, "XLA compilation without a published cache")
 	xlaWarm := flag.Duration("xla-warm", lab.DefaultXLAWarm, "XLA compilation from a published cache")
 	fresh := flag.Bool("fresh", false, "start right after the deployment: the first replicas compile cold, no XLA cache published")
+	settle := flag.Bool("settle", true, "before measuring, serve the scenario's starting load until the HPA and the pool settle on it (false: the scenario starts from minReplicas ready, its load arriving from nothing); not with -fresh")
 	nodes := flag.Int("nodes", 0, "a fixed pool of this many TPU nodes and no cluster-autoscaler (0: the autoscaler on the pool's minNodes..maxNodes)")
 	maxReplicas := flag.Int("max-replicas", 0, "override autoscaling.maxReplicas (0: the profile's)")
 	overrides := flag.String("overrides", "", "YAML of profile keys laid over every run's policy (llmserve:overrides), e.g. '{autoscaling: {minReplicas: 2}}': try a policy of your own")
@@ -169,7 +171,7 @@ func run() error {
 			vs[i].Overrides = lab.MergeOverrides(vs[i].Overrides, map[string]any{"autoscaling": map[string]any{"maxReplicas": *maxReplicas}})
 		}
 	}
-	opts := options{speed: *speed, slo: *slo, chipHour: *chipHour}
+	opts := options{speed: *speed, slo: *slo, chipHour: *chipHour, settle: *settle && !*fresh}
 
 	f, err := os.Create(filepath.Join(cfg.WorkDir, "compare.md"))
 	if err != nil {
@@ -301,6 +303,18 @@ func runOnce(ctx context.Context, out io.Writer, outDir string, cfg lab.Config, 
 	fmt.Fprintf(out, "llmserve lab: scenario %s, %s of world time at speed %g (%s of wall time)\n", sc.Name, sc.Duration(), o.speed,
 		time.Duration(float64(sc.Duration())/o.speed).Round(time.Second))
 	view := lab.NewView(out, as.MaxReplicas)
+	if o.settle {
+		fmt.Fprintf(out, "llmserve lab: settling: serving the scenario's starting load until the HPA and the pool are at rest (not measured)\n")
+		s, err := l.Settle(ctx, sc, view.Show)
+		if err != nil {
+			return lab.Summary{}, nil, err
+		}
+		if s.OK {
+			fmt.Fprintf(out, "llmserve lab: settled at %.1f replicas' worth: %d replicas ready after %s of world time\n", s.Load, s.Replicas, s.After.Round(time.Second))
+		} else {
+			fmt.Fprintf(out, "llmserve lab: not at rest after %s of world time at %.1f replicas' worth: the scenario starts with %d replicas ready\n", s.After.Round(time.Second), s.Load, s.Replicas)
+		}
+	}
 	rows, runErr := l.Run(ctx, sc, view.Show)
 	outcomes, queued := l.Outcomes()
 	sum := lab.Summarize(policy, rows, outcomes, queued, o.slo, lab.Pricing{ChipHourUSD: o.chipHour, ChipsPerNode: l.ChipsPerNode})

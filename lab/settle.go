@@ -1,0 +1,83 @@
+package lab
+
+import (
+	"context"
+	"time"
+)
+
+// SettleHold is how long the HPA's and the pool's state must hold still at a scenario's
+// starting load before Settle calls it settled: two minutes of world time, eight HPA syncs.
+const SettleHold = 2 * time.Minute
+
+// settleSeed keeps the requests Settle generates apart from the scenario's own, which stay
+// the same with or without it.
+const settleSeed = 0x5e771e
+
+// Settled says how Settle ended: the starting load it served (in replicas' worth), the
+// world time it took, the replicas ready at the end, and whether the state held still for
+// SettleHold before its budget ran out.
+type Settled struct {
+	Load     float64
+	After    time.Duration
+	Replicas int
+	OK       bool
+}
+
+// StartingLoad is the load a scenario begins with, in replicas' worth: its first instant's,
+// or for a replayed trace its first minute's requests over a replica's capacity (requests
+// per second at the mean lengths).
+func (s Scenario) StartingLoad(capacity float64) float64 {
+	if len(s.Phases) > 0 || capacity <= 0 {
+		return s.Load(0)
+	}
+	n := 0
+	for _, r := range s.Trace {
+		if r.Arrival >= time.Minute {
+			break
+		}
+		n++
+	}
+	return float64(n) / 60 / capacity
+}
+
+// Settle serves the scenario's starting load, before the scenario, until the HPA and the
+// pool have settled on it: every replica the HPA wants is ready, none is pending or
+// loading, and that has held for SettleHold. A scenario's first phase is the traffic the
+// service has been serving for a while, so each policy starts it where that traffic put it,
+// not at minReplicas with the load arriving from nothing (which charged a policy that holds
+// more at the starting load for a scale-up no real service goes through). Its requests are
+// not counted in the scenario's outcomes, and Run's rows begin after it. A policy that does
+// not settle within twice a node's provisioning and a warm start, plus SettleHold and two
+// minutes, starts the scenario as it is (OK false).
+func (l *Lab) Settle(ctx context.Context, sc Scenario, tick func(Row)) (Settled, error) {
+	res := Settled{Load: sc.StartingLoad(l.Model.Capacity())}
+	if res.Load <= 0 {
+		return Settled{OK: true}, nil
+	}
+	budget := 2*(l.NodeProvisioning+l.ColdStart.Duration(true)) + SettleHold + 2*time.Minute
+	warmup := Scenario{Name: "settle", Arrivals: sc.Arrivals, Phases: []Phase{{Name: "settle", Duration: budget, Load: res.Load}}}
+	still := time.Duration(-1)
+	err := l.drive(ctx, warmup, l.Seed^settleSeed, func(r Row) bool {
+		if tick != nil {
+			tick(r)
+		}
+		res.After, res.Replicas = r.T, r.Ready
+		if !settledRow(r) {
+			still = -1
+			return false
+		}
+		if still < 0 {
+			still = r.T
+		}
+		res.OK = r.T-still >= SettleHold
+		return res.OK
+	})
+	return res, err
+}
+
+// settledRow says whether a row shows the HPA and the pool at rest: the HPA has seen its
+// metric, the Deployment has what the HPA wants, and every replica of it is ready.
+func settledRow(r Row) bool {
+	return r.HPAMetricSeen && r.Desired == r.Spec && r.Ready == r.Spec && r.Pods == r.Spec &&
+		r.Unschedulable == 0 && r.Loading == 0
+}

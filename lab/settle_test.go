@@ -1,0 +1,36 @@
+package lab
+
+import (
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+)
+
+func TestStartingLoad(t *testing.T) {
+	require.InDelta(t, 0.3, Scenarios["diurnal"].StartingLoad(10), 1e-9, "the first phase's load")
+	ramp := Scenario{Phases: []Phase{{Duration: time.Minute, Load: 0.4, LoadEnd: 2}}}
+	require.InDelta(t, 0.4, ramp.StartingLoad(10), 1e-9, "a ramp starts at its Load")
+	// A replayed trace: 120 requests in its first minute at 2 requests/s a replica is one
+	// replica's worth; the requests after the first minute do not count.
+	var reqs []Request
+	for i := range 150 {
+		reqs = append(reqs, Request{Arrival: time.Duration(i) * 500 * time.Millisecond, Input: 1, Output: 1})
+	}
+	require.InDelta(t, 1.0, Scenario{Trace: reqs}.StartingLoad(2), 1e-9)
+	require.Zero(t, Scenario{}.StartingLoad(2), "no load: nothing to settle on")
+}
+
+func TestSettledRow(t *testing.T) {
+	rest := Row{HPAMetricSeen: true, Desired: 3, Spec: 3, Ready: 3, Pods: 3}
+	require.True(t, settledRow(rest))
+	for name, r := range map[string]Row{
+		"no metric yet":       {Desired: 3, Spec: 3, Ready: 3, Pods: 3},
+		"HPA wants more":      {HPAMetricSeen: true, Desired: 4, Spec: 3, Ready: 3, Pods: 3},
+		"replica pending":     {HPAMetricSeen: true, Desired: 4, Spec: 4, Ready: 3, Pods: 4, Unschedulable: 1},
+		"replica loading":     {HPAMetricSeen: true, Desired: 4, Spec: 4, Ready: 3, Pods: 4, Loading: 1},
+		"replica terminating": {HPAMetricSeen: true, Desired: 3, Spec: 3, Ready: 3, Pods: 4},
+	} {
+		require.False(t, settledRow(r), name)
+	}
+}
