@@ -307,7 +307,9 @@ func TestLabXLACacheColdVsWarm(t *testing.T) {
 	defer cancel()
 	l := startLab(ctx, t, cfg)
 	sc := lab.Scenario{Name: "xla-test", Phases: []lab.Phase{{Name: "idle", Duration: 2 * time.Minute, Load: 0.1},
-		{Name: "load", Duration: 6 * time.Minute, Load: 1.6}}}
+		{Name: "load", Duration: 8 * time.Minute, Load: 1.6}}}
+	// The load phase outlasts the HPA's reaction plus a warm start (5.5 min for 8B).
+	require.Less(t, l.ColdStart.Duration(true)+time.Minute, sc.Phases[1].Duration)
 	rows, err := l.Run(ctx, sc, nil)
 	require.NoError(t, err)
 	keepTimeline(t, cfg, rows)
