@@ -42,7 +42,7 @@ func (s Scenario) StartingLoad(capacity float64) float64 {
 
 // Settle serves the scenario's starting load, before the scenario, until the HPA and the
 // pool have settled on it: every replica the HPA wants is ready, none is pending or
-// loading, and that has held for SettleHold. A scenario's first phase is the traffic the
+// loading, the queue has drained, and that has held for SettleHold. A scenario's first phase is the traffic the
 // service has been serving for a while, so each policy starts it where that traffic put it,
 // not at minReplicas with the load arriving from nothing (which charged a policy that holds
 // more at the starting load for a scale-up no real service goes through). Its requests are
@@ -76,8 +76,10 @@ func (l *Lab) Settle(ctx context.Context, sc Scenario, tick func(Row)) (Settled,
 }
 
 // settledRow says whether a row shows the HPA and the pool at rest: the HPA has seen its
-// metric, the Deployment has what the HPA wants, and every replica of it is ready.
+// metric, the Deployment has what the HPA wants, every replica of it is ready, and the
+// backlog of the scale-up has drained (less than a request a replica waits), so none of it
+// spills into the scenario.
 func settledRow(r Row) bool {
 	return r.HPAMetricSeen && r.Desired == r.Spec && r.Ready == r.Spec && r.Pods == r.Spec &&
-		r.Unschedulable == 0 && r.Loading == 0
+		r.Unschedulable == 0 && r.Loading == 0 && r.Waiting < float64(max(1, r.Ready))
 }

@@ -30,6 +30,7 @@ func TestSettledRow(t *testing.T) {
 		"replica pending":     {HPAMetricSeen: true, Desired: 4, Spec: 4, Ready: 3, Pods: 4, Unschedulable: 1},
 		"replica loading":     {HPAMetricSeen: true, Desired: 4, Spec: 4, Ready: 3, Pods: 4, Loading: 1},
 		"replica terminating": {HPAMetricSeen: true, Desired: 3, Spec: 3, Ready: 3, Pods: 4},
+		"backlog not drained": {HPAMetricSeen: true, Desired: 3, Spec: 3, Ready: 3, Pods: 3, Waiting: 40},
 	} {
 		require.False(t, settledRow(r), name)
 	}
