@@ -538,11 +538,7 @@ func (l *Lab) drive(ctx context.Context, sc Scenario, seed uint64, each func(Row
 		if t > sc.Duration() {
 			return nil
 		}
-		arr := src.Until(t)
-		for i := range arr {
-			arr[i].Arrival += origin
-		}
-		need.add(arr, t)
+		arr := arrivals(src, need, t, origin)
 		row, err := l.observe(ctx, arr, sc.At(t), origin, false)
 		if err != nil {
 			return err
@@ -649,6 +645,18 @@ func (l *Lab) simNow() time.Duration {
 	l.Sim.mu.Lock()
 	defer l.Sim.mu.Unlock()
 	return l.Sim.now
+}
+
+// arrivals takes the requests the source has until t (scenario time) into the need meter,
+// which counts in scenario time, and returns them for the sim, which counts in the lab's
+// world time: shifted by origin, the scenario's start in it.
+func arrivals(src *Source, need *needMeter, t, origin time.Duration) []Request {
+	arr := src.Until(t)
+	need.add(arr, t)
+	for i := range arr {
+		arr[i].Arrival += origin
+	}
+	return arr
 }
 
 // needMeter estimates the replicas the arriving load needs: the slot-seconds of the requests

@@ -35,3 +35,25 @@ func TestSettledRow(t *testing.T) {
 		require.False(t, settledRow(r), name)
 	}
 }
+
+// TestArrivalsMeasureTheWindow: the need meter sees a constant load at its rate however late
+// in the lab's world the scenario starts. It counted shifted arrival times against scenario
+// time, so a scenario starting 10 minutes in (after Settle) read 11 minutes of requests as
+// one: 11x the rate, and a need pinned at maxReplicas.
+func TestArrivalsMeasureTheWindow(t *testing.T) {
+	m := ServerModel{MaxNumSeqs: 64, TokensPerSecond: 2000, InputTokens: 512, OutputTokens: 200}
+	sc := Scenario{Phases: []Phase{{Duration: time.Hour, Load: 1}}}
+	src := NewSource(sc, m.Capacity(), Lengths{InputMean: 512, OutputMean: 200}, 1)
+	need := newNeedMeter(m, time.Minute)
+	origin := 10 * time.Minute
+	var last []Request
+	for s := 1; s <= 300; s++ {
+		at := time.Duration(s) * time.Second
+		last = arrivals(src, need, at, origin)
+		for _, r := range last {
+			require.GreaterOrEqual(t, r.Arrival, origin+at-time.Second, "the sim gets world times")
+		}
+	}
+	require.InDelta(t, m.Capacity(), need.rate(300*time.Second), 0.15*m.Capacity())
+	require.Equal(t, 1, need.replicas(300*time.Second))
+}
