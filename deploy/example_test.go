@@ -27,7 +27,7 @@ func ExampleOpen() {
 			GCPResources: &noGCP,
 			Cluster:      stacks.ClusterConfig{Mode: "existing", Name: "lab", Kubeconfig: os.Getenv("KUBECONFIG")},
 			ModelStore:   stacks.ModelStoreConfig{Bucket: "my-weights"},
-			Overrides:    map[string]any{"autoscaling": map[string]any{"maxReplicas": 2}},
+			Overrides:    map[string]any{"autoscaling": map[string]any{"minReplicas": 1, "maxReplicas": 2}},
 			HFToken:      os.Getenv("HF_TOKEN"),
 		},
 	})

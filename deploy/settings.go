@@ -32,7 +32,7 @@ type Settings struct {
 	Metrics    stacks.MetricsConfig    // llmserve:metrics
 	// Overrides is llmserve:overrides: any profile field (stacks/models/*.yaml), merged over
 	// the target model's profile. It is a document, not a Profile, because only the fields
-	// it names are merged: {"autoscaling": {"maxReplicas": 2}}.
+	// it names are merged: {"autoscaling": {"minReplicas": 1, "maxReplicas": 2}}.
 	Overrides map[string]any
 
 	HFToken   string // llmserve:hfToken, set as a secret

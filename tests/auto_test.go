@@ -38,7 +38,7 @@ func noGCPSettings() deploy.Settings {
 		GCPResources: &noGCP,
 		Cluster:      stacks.ClusterConfig{Mode: "existing", Name: "mine"},
 		ModelStore:   stacks.ModelStoreConfig{Bucket: "my-weights"},
-		Overrides:    map[string]any{"autoscaling": map[string]any{"maxReplicas": 2}},
+		Overrides:    map[string]any{"autoscaling": map[string]any{"minReplicas": 1, "maxReplicas": 2}},
 		HFToken:      testToken,
 	}
 }
@@ -68,7 +68,7 @@ func TestSettingsStackConfig(t *testing.T) {
 		"llmserve:cluster":      `{"mode":"existing","name":"mine"}`,
 		"llmserve:modelStore":   `{"bucket":"my-weights"}`,
 		"llmserve:serving":      `{"createNamespace":false}`,
-		"llmserve:overrides":    `{"autoscaling":{"maxReplicas":2}}`,
+		"llmserve:overrides":    `{"autoscaling":{"maxReplicas":2,"minReplicas":1}}`,
 		"llmserve:hfToken":      testToken,
 		"llmserve:kubeconfig":   "/tmp/kubeconfig",
 	}, got)

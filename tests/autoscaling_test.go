@@ -11,7 +11,7 @@ func TestHPAOnQueueSize(t *testing.T) {
 	hpa := in(rec.one(t, tHPA))
 	assert.Equal(t, map[string]any{"apiVersion": "apps/v1", "kind": "Deployment", "name": "llama-3-1-8b-vllm"}, dig(t, hpa, "spec.scaleTargetRef"))
 	assert.Equal(t, dig(t, server(t, rec), "metadata.name"), dig(t, hpa, "spec.scaleTargetRef.name"))
-	assert.Equal(t, 2.0, dig(t, hpa, "spec.minReplicas"))
+	assert.Equal(t, 1.0, dig(t, hpa, "spec.minReplicas"), "Pulumi.dev.yaml: a small dev stack")
 	assert.Equal(t, 2.0, dig(t, hpa, "spec.maxReplicas"))
 	assert.Equal(t, []any{map[string]any{
 		"type": "Pods",
@@ -23,7 +23,7 @@ func TestHPAOnQueueSize(t *testing.T) {
 		"type": "Pods",
 		"pods": map[string]any{
 			"metric": map[string]any{"name": "prometheus.googleapis.com|vllm:num_requests_running|gauge"},
-			"target": map[string]any{"type": "AverageValue", "averageValue": "20"},
+			"target": map[string]any{"type": "AverageValue", "averageValue": "16"},
 		},
 	}}, dig(t, hpa, "spec.metrics"))
 }

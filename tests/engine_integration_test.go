@@ -61,7 +61,7 @@ func engSettings(namespace string) deploy.Settings {
 		Cluster:      stacks.ClusterConfig{Mode: "existing", Name: "mine", Kubeconfig: string(apiServer.kubeconfig)},
 		ModelStore:   stacks.ModelStoreConfig{Bucket: engBucket},
 		Serving:      stacks.ServingConfig{Namespace: namespace},
-		Overrides:    map[string]any{"autoscaling": map[string]any{"maxReplicas": 2}},
+		Overrides:    map[string]any{"autoscaling": map[string]any{"minReplicas": 1, "maxReplicas": 2}},
 		HFToken:      testToken,
 		SkipAwait:    true, // no kubelet: nothing would ever become ready
 	}
@@ -452,6 +452,7 @@ func TestEngineLifecycle(t *testing.T) {
 
 	// one changed HPA target is one update
 	settings.Overrides = map[string]any{"autoscaling": map[string]any{
+		"minReplicas": 1,
 		"maxReplicas": 2,
 		"metrics":     []any{map[string]any{"metric": "vllm:num_requests_waiting", "target": 5}},
 	}}

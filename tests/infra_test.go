@@ -38,10 +38,10 @@ func TestDevStackTPUPool(t *testing.T) {
 	pools := rec.byType(tNodePool)
 	require.Len(t, pools, 2, "system pool and TPU pool")
 	tpu := in(rec.named(t, tNodePool, "tpu-pool"))
-	// llama-3.1-8b is a 1x1 profile; dev overrides maxReplicas to 2; one spare slice for
+	// llama-3.1-8b is a 1x1 profile; dev overrides its replicas to 1-2; one spare slice for
 	// rolling updates.
 	assert.Equal(t, "ct6e-standard-1t", dig(t, tpu, "nodeConfig.machineType"))
-	assert.Equal(t, 2.0, dig(t, tpu, "autoscaling.totalMinNodeCount"), "pool.minNodes follows minReplicas 2")
+	assert.Equal(t, 1.0, dig(t, tpu, "autoscaling.totalMinNodeCount"), "pool.minNodes follows dev's minReplicas 1")
 	assert.Equal(t, 3.0, dig(t, tpu, "autoscaling.totalMaxNodeCount"))
 	assert.Equal(t, "ANY", dig(t, tpu, "autoscaling.locationPolicy"))
 	assert.Equal(t, "GKE_METADATA", dig(t, tpu, "nodeConfig.workloadMetadataConfig.mode"))

@@ -226,7 +226,7 @@ var cliCases = []cliCase{
 	{name: "spot and reservation", file: kv("llmserve:pool", "{spot: true, reservation: r1}"), key: "llmserve:pool", want: "exclude each other"},
 	{name: "driver on tpu", file: kv("llmserve:pool", "{driverVersion: LATEST}"), key: "llmserve:pool.driverVersion", want: "NVIDIA drivers are for GPU pools"},
 	{name: "driver version", file: with(gemma1b, kv("llmserve:pool", "{driverVersion: '535'}")), key: "llmserve:pool.driverVersion", want: "want LATEST or DEFAULT"},
-	{name: "capacity", file: kv("llmserve:pool", "{maxNodes: 1}"), args: []string{"--set", "overrides.autoscaling.maxReplicas=2"}, key: "autoscaling.maxReplicas", want: "raise pool.maxNodes to 2"},
+	{name: "capacity", file: kv("llmserve:pool", "{maxNodes: 1}"), args: []string{"--set", "overrides.autoscaling.minReplicas=1", "--set", "overrides.autoscaling.maxReplicas=2"}, key: "autoscaling.maxReplicas", want: "raise pool.maxNodes to 2"},
 	{name: "idle slices", file: kv("llmserve:pool", "{minNodes: 5, maxNodes: 5}"), key: "llmserve:pool.minNodes", want: "more idle slices"},
 
 	// Settings the mode ignores.
