@@ -37,24 +37,34 @@ var seed001Behavior = map[string]any{
 		map[string]any{"type": "Percent", "value": 100, "periodSeconds": 15}}},
 }
 
+// seedMinReplicas is the minReplicas of the seeds' HPAs (seed 001's describe output and
+// seed 003's manifest both say 1; seed 000 recommends 1), and of llm-d's analyzer as an HPA:
+// the compared policies are the ones users run today, floor included. maxReplicas stays the
+// profile's for every policy: the scenarios are sized in its replicas.
+const seedMinReplicas = 1
+
 // Variants are the policies -compare runs on the same scenario and seed:
 //   - llmserve: the profile's defaults, as shipped;
 //   - seed003: seed 003's HPA, vllm:num_requests_waiting target 10, no behavior block
-//     (Kubernetes' defaults), a 15 s scrape;
-//   - seed001: seed 001's HPA, vllm:num_requests_running target 4 with its behavior block;
+//     (Kubernetes' defaults), a 15 s scrape, minReplicas 1;
+//   - seed001: seed 001's HPA, vllm:num_requests_running target 4 with its behavior block,
+//     minReplicas 1;
 //   - llm-d: a saturation policy in the style of llm-d's analyzer as an HPA multi-metric:
 //     KV-cache usage 0.80 and queue 5 (its kvCacheThreshold and queueLengthThreshold), with
-//     Kubernetes' default behavior. The analyzer's spare-capacity triggers and its hold on
-//     scale-up while replicas are pending have no HPA equivalent.
+//     Kubernetes' default behavior, minReplicas 1. The analyzer's spare-capacity triggers and
+//     its hold on scale-up while replicas are pending have no HPA equivalent.
 var Variants = []Variant{
 	{Name: "llmserve"},
 	{Name: "seed003", ScrapeInterval: "15s", Overrides: map[string]any{"autoscaling": map[string]any{
-		"metrics":  []any{map[string]any{"metric": "vllm:num_requests_waiting", "target": 10}},
-		"behavior": k8sDefaultBehavior}}},
+		"minReplicas": seedMinReplicas,
+		"metrics":     []any{map[string]any{"metric": "vllm:num_requests_waiting", "target": 10}},
+		"behavior":    k8sDefaultBehavior}}},
 	{Name: "seed001", Overrides: map[string]any{"autoscaling": map[string]any{
-		"metrics":  []any{map[string]any{"metric": "vllm:num_requests_running", "target": 4}},
-		"behavior": seed001Behavior}}},
+		"minReplicas": seedMinReplicas,
+		"metrics":     []any{map[string]any{"metric": "vllm:num_requests_running", "target": 4}},
+		"behavior":    seed001Behavior}}},
 	{Name: "llm-d", Overrides: map[string]any{"autoscaling": map[string]any{
+		"minReplicas": seedMinReplicas,
 		"metrics": []any{map[string]any{"metric": "vllm:kv_cache_usage_perc", "target": 0.8},
 			map[string]any{"metric": "vllm:num_requests_waiting", "target": 5}},
 		"behavior": k8sDefaultBehavior}}},

@@ -19,7 +19,7 @@ func TestMergeOverridesLaysExtraOverVariant(t *testing.T) {
 	assert.Equal(t, 2, as["minReplicas"])
 	assert.Equal(t, 6, as["maxReplicas"])
 	assert.Equal(t, seed001.Overrides["autoscaling"].(map[string]any)["metrics"], as["metrics"], "the variant's metrics stay")
-	assert.NotContains(t, seed001.Overrides["autoscaling"], "minReplicas", "the variant itself is unchanged")
+	assert.Equal(t, seedMinReplicas, seed001.Overrides["autoscaling"].(map[string]any)["minReplicas"], "the variant itself is unchanged")
 }
 
 func TestMergeOverridesReplacesLists(t *testing.T) {

@@ -194,7 +194,7 @@ func TestLabSettlesAtStartingLoad(t *testing.T) {
 	cfg.Speed = 10
 	seed001, ok := lab.LookupVariant("seed001")
 	require.True(t, ok)
-	cfg.Overrides = lab.MergeOverrides(seed001.Overrides, map[string]any{"autoscaling": map[string]any{"minReplicas": 1}})
+	cfg.Overrides = seed001.Overrides // its own minReplicas, 1
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer cancel()
 	l := startLab(ctx, t, cfg)
