@@ -90,7 +90,7 @@ clean-tools:
 ## demo: the local autoscaling lab: builds missing tools, runs the plateau scenario at 10x
 ## speed on a kwok cluster with fake TPU v6e nodes added and removed by the real
 ## cluster-autoscaler and the real HPA, writes timeline.csv/.png under $LLMSERVE_LAB_DIR
-## (default ~/.cache/llmserve/lab), and stops everything when it ends (about 6 minutes)
+## (default ~/.cache/llmserve/lab), and stops everything when it ends (about 5 minutes)
 demo: tools crds
 	go run ./cmd/llmserve-lab -scenario plateau -speed 10
 
