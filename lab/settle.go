@@ -42,9 +42,9 @@ func (s Scenario) StartingLoad(capacity float64) float64 {
 
 // Settle serves the scenario's starting load, before the scenario, until the HPA and the
 // pool have settled on it: every replica the HPA wants is ready, none is pending or
-// loading, the queue has drained, and that has held for SettleHold. A scenario's first phase is the traffic the
-// service has been serving for a while, so each policy starts it where that traffic put it,
-// not at minReplicas with the load arriving from nothing (which charged a policy that holds
+// loading, the queue has drained, and that has held for SettleHold. A scenario's first
+// phase is the traffic the service has been serving for a while, so each policy starts it
+// where that traffic put it, not at minReplicas with the load arriving from nothing (which charged a policy that holds
 // more at the starting load for a scale-up no real service goes through). Its requests are
 // not counted in the scenario's outcomes, and Run's rows begin after it. A policy that does
 // not settle within twice a node's provisioning and a warm start, plus SettleHold and two
