@@ -66,7 +66,7 @@ func DeployInfra(ctx *pulumi.Context, cfg *Config) (*Infra, error) {
 	}
 	cl := cfg.Cluster
 	cluster, err := components.NewCluster(ctx, "cluster", &components.ClusterArgs{
-		Mode: cl.Mode, Project: cfg.Project, Name: cl.Name, Location: cl.Location, NodeLocations: cl.Zones,
+		Mode: cl.Mode, Project: cfg.Project, Name: cl.Name, Location: cl.Location, NodeLocations: clusterNodeLocations(cl),
 		ReleaseChannel: cl.ReleaseChannel, MinMasterVersion: cl.Version, DeletionProtection: *cl.DeletionProtection,
 		Network: cl.Network, Subnetwork: cl.Subnetwork,
 		SystemPool: components.SystemPoolArgs{MachineType: cl.SystemPool.MachineType, MinNodes: cl.SystemPool.MinNodes, MaxNodes: cl.SystemPool.MaxNodes},
@@ -108,7 +108,7 @@ func deployPool(ctx *pulumi.Context, cfg *Config, cluster *components.Cluster) (
 	pl, cl, acc := cfg.Pool, cfg.Cluster, cfg.Profile.Accelerator
 	common := components.PoolArgs{
 		// Rendering describes the pool (selector, chips, size) but creates none.
-		Create: *pl.Create && !rendering(cfg), Project: cfg.Project, Cluster: cluster.Name, Location: cl.Location, NodeLocations: cl.Zones,
+		Create: *pl.Create && !rendering(cfg), Project: cfg.Project, Cluster: cluster.Name, Location: cl.Location, NodeLocations: poolNodeLocations(cl),
 		MinNodes: *pl.MinNodes, MaxNodes: *pl.MaxNodes,
 		Spot: pl.Spot, Reservation: pl.Reservation, LocationPolicy: pl.LocationPolicy, DiskSizeGB: pl.DiskSizeGB,
 	}
