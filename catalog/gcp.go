@@ -228,6 +228,50 @@ func CheckBucketName(b string) string {
 	return ""
 }
 
+// BucketNeedsDomainVerification says whether creating bucket b needs its owner to have
+// verified a domain: "Bucket names containing dots require verification"
+// (https://cloud.google.com/storage/docs/buckets#naming): a dotted name is a domain name, and
+// GCS creates it only for a verified owner of that domain
+// (https://cloud.google.com/storage/docs/domain-name-verification), so the create fails late,
+// after the cluster exists.
+func BucketNeedsDomainVerification(b string) bool { return strings.Contains(b, ".") }
+
+// clusterNameRe: "The name may contain only lowercase alphanumerics and '-', must start with a
+// letter and end with an alphanumeric, and must be no longer than 40 characters" (gcloud
+// container clusters create NAME, https://cloud.google.com/sdk/gcloud/reference/container/clusters/create;
+// the Terraform provider's validator for google_container_cluster.name checks the same four
+// rules, hashicorp/terraform-provider-google
+// google/services/container/resource_container_cluster.go @887701b5).
+var clusterNameRe = regexp.MustCompile(`^[a-z]([a-z0-9-]{0,38}[a-z0-9])?$`)
+
+// IsClusterName says whether s is a valid GKE cluster name.
+func IsClusterName(s string) bool { return clusterNameRe.MatchString(s) }
+
+// labelValueMax: GCP label values "can be empty, and have a maximum length of 63 characters";
+// keys and values "can contain only lowercase letters, numeric characters, underscores, and
+// dashes" (https://cloud.google.com/resource-manager/docs/labels-overview#requirements, which
+// bucket labels follow: https://cloud.google.com/storage/docs/tags-and-labels).
+const labelValueMax = 63
+
+var labelValueRe = regexp.MustCompile(`^[a-z0-9_-]*$`)
+
+// LabelValue makes s a valid label value: lowercase letters, digits, '_' and '-' are kept,
+// every other run of characters becomes '-', and the result is cut to 63 characters. A label
+// only tags the resource, so shortening a long stack name is harmless where refusing the
+// stack would not be.
+func LabelValue(s string) string {
+	s = labelValueBad.ReplaceAllString(strings.ToLower(s), "-")
+	if len(s) > labelValueMax {
+		s = s[:labelValueMax]
+	}
+	return s
+}
+
+var labelValueBad = regexp.MustCompile(`[^a-z0-9_-]+`)
+
+// IsLabelValue says whether s is a valid GCP label value.
+func IsLabelValue(s string) bool { return len(s) <= labelValueMax && labelValueRe.MatchString(s) }
+
 // projectIDRe and the restricted strings: "Must be 6 to 30 characters in length. Can only
 // contain lowercase letters, numbers, and hyphens. Must start with a letter. Cannot end with
 // a hyphen. ... Cannot contain restricted strings, such as google, null, undefined, and ssl."

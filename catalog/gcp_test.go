@@ -1,6 +1,9 @@
 package catalog
 
-import "testing"
+import (
+	"strings"
+	"testing"
+)
 
 func TestGCPIdentifiers(t *testing.T) {
 	for _, z := range []string{"us-central1-b", "us-central1-ai1", "us-central1-ai1a", "us-south1-ai1b", "northamerica-northeast1-a"} {
@@ -66,5 +69,26 @@ func TestTPUv6eTableCoversOnlyWhatItRead(t *testing.T) {
 		if !TPUv6eTableCovers(RegionOf(z)) {
 			t.Errorf("%s: a listed zone outside the continents the table covers", z)
 		}
+	}
+}
+
+func TestGCPNameRules(t *testing.T) {
+	for _, n := range []string{"a", "llm-dev", "a1", strings.Repeat("a", 40)} {
+		if !IsClusterName(n) {
+			t.Errorf("%q: a valid cluster name", n)
+		}
+	}
+	for _, n := range []string{"", "1a", "a-", "LLM", "a_b", strings.Repeat("a", 41)} {
+		if IsClusterName(n) {
+			t.Errorf("%q: not a valid cluster name", n)
+		}
+	}
+	for in, want := range map[string]string{"dev": "dev", "Dev.Stack": "dev-stack", strings.Repeat("x", 70): strings.Repeat("x", 63), "a_b": "a_b"} {
+		if got := LabelValue(in); got != want || !IsLabelValue(got) {
+			t.Errorf("LabelValue(%q) = %q, want %q", in, got, want)
+		}
+	}
+	if !BucketNeedsDomainVerification("weights.example.com") || BucketNeedsDomainVerification("weights") {
+		t.Error("BucketNeedsDomainVerification")
 	}
 }

@@ -101,6 +101,10 @@ type ModelStoreConfig struct {
 	Location     string `yaml:"location,omitempty"`
 	StorageClass string `yaml:"storageClass,omitempty"`
 	ForceDestroy bool   `yaml:"forceDestroy,omitempty"`
+	// DomainVerified says the owner of the domain in a dotted bucket name (weights.example.com)
+	// has verified it with Google, so GCS will create the bucket; without it dotted names are
+	// refused (catalog.BucketNeedsDomainVerification).
+	DomainVerified bool `yaml:"domainVerified,omitempty"`
 }
 
 // ServingConfig is llmserve:serving: where and how the server runs in the cluster.

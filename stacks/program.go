@@ -155,7 +155,8 @@ func deployGCPAccess(ctx *pulumi.Context, cfg *Config, projectNumber pulumi.Stri
 		Project: cfg.Project, ProjectNumber: projectNumber, Bucket: ms.Bucket, Location: ms.Location,
 		StorageClass: ms.StorageClass, ForceDestroy: ms.ForceDestroy,
 		Namespace: cfg.Serving.Namespace, ServiceAccount: cfg.Serving.ServiceAccount,
-		Labels: map[string]string{"managed-by": "llmserve", "stack": Slug(ctx.Stack())},
+		// A stack name may be up to 100 characters; a label value at most 63.
+		Labels: map[string]string{"managed-by": "llmserve", "stack": catalog.LabelValue(Slug(ctx.Stack()))},
 	})
 	if err != nil {
 		return pulumi.StringOutput{}, err

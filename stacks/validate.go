@@ -15,7 +15,6 @@ import (
 
 var (
 	projectNumberRe = regexp.MustCompile(`^[0-9]{6,20}$`)
-	clusterNameRe   = regexp.MustCompile(`^[a-z]([a-z0-9-]{0,38}[a-z0-9])?$`)
 	// Image references must follow the reference grammar (distribution/reference
 	// regexp.go: an optional registry host[:port], lowercase path components separated by
 	// '.', '_', '__' or '-'s, a tag of at most 128 word characters, '.' and '-', or a sha256
@@ -96,7 +95,7 @@ func (c *Config) validateCluster(p *problems) {
 	default:
 		p.addf("llmserve:cluster.mode %q: want one of standard, autopilot, existing", cl.Mode)
 	}
-	if !clusterNameRe.MatchString(cl.Name) {
+	if !catalog.IsClusterName(cl.Name) {
 		if c.user.Cluster.Name == "" && c.stack != "" {
 			p.addf("llmserve:cluster.name %q: derived from the stack name %q, but GKE cluster names are 1-40 lowercase letters, digits and hyphens, starting with a letter; set llmserve:cluster.name", cl.Name, c.stack)
 		} else {
@@ -154,6 +153,14 @@ func (c *Config) validateStore(p *problems) {
 		} else {
 			p.addf("llmserve:modelStore.bucket %q: %s (GCS naming rules); set llmserve:modelStore.bucket", b, why)
 		}
+	} else if catalog.BucketNeedsDomainVerification(b) && c.GCPResources && !c.ModelStore.DomainVerified {
+		// Only a bucket llmserve creates: an existing one (gcpResources false) was verified
+		// when it was made.
+		p.addf("llmserve:modelStore.bucket %q: a name with dots is a domain name, and GCS creates it only for a verified owner of the domain (https://cloud.google.com/storage/docs/domain-name-verification), so the deploy would fail after the cluster exists; "+
+			"verify the domain and set llmserve:modelStore.domainVerified: true, or use a name without dots such as %q", b, strings.ReplaceAll(b, ".", "-"))
+	}
+	if c.ModelStore.DomainVerified && !(c.GCPResources && catalog.BucketNeedsDomainVerification(b)) {
+		p.addf("llmserve:modelStore.domainVerified: only for a bucket llmserve creates with dots in its name (%q is not one); remove it", b)
 	}
 	if loc := c.ModelStore.Location; c.GCPResources && loc != "" {
 		if why := catalog.CheckBucketLocation(loc, c.clusterRegion()); why != "" {

@@ -1,6 +1,8 @@
 package tests
 
 import (
+	"regexp"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -54,4 +56,45 @@ func TestZonalClusterWithoutItsZoneIsRefused(t *testing.T) {
 	_, err := run(t, "dev", devConfig(t).with("llmserve:cluster", m{"name": "llm-dev", "location": "us-central1-c", "zones": []string{"us-central1-b"}}))
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "a zonal cluster's node zones must include its own zone us-central1-c")
+}
+
+// TestDottedBucketNeedsVerifiedDomain: "Bucket names containing dots require verification"
+// (https://cloud.google.com/storage/docs/buckets#naming): GCS creates weights.example.com
+// only for a verified owner of example.com, so llmserve refuses it before anything is created
+// unless modelStore.domainVerified says so.
+func TestDottedBucketNeedsVerifiedDomain(t *testing.T) {
+	_, err := run(t, "dev", devConfig(t).with("llmserve:modelStore", m{"bucket": "weights.example.com"}))
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), `llmserve:modelStore.bucket "weights.example.com": a name with dots is a domain name, and GCS creates it only for a verified owner of the domain`)
+	assert.Contains(t, err.Error(), `set llmserve:modelStore.domainVerified: true, or use a name without dots such as "weights-example-com"`)
+
+	rec := mustRun(t, "dev", devConfig(t).with("llmserve:modelStore", m{"bucket": "weights.example.com", "domainVerified": true}))
+	assert.Equal(t, "weights.example.com", in(rec.one(t, tBucket))["name"])
+
+	_, err = run(t, "dev", devConfig(t).with("llmserve:modelStore", m{"bucket": "weights", "domainVerified": true}))
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), `llmserve:modelStore.domainVerified: only for a bucket llmserve creates with dots in its name ("weights" is not one); remove it`)
+}
+
+// labelKeyRe and labelValueRe: GCP label keys are 1-63 characters starting with a lowercase
+// letter, values 0-63; both hold only lowercase letters, digits, '_' and '-'
+// (https://cloud.google.com/resource-manager/docs/labels-overview#requirements).
+var (
+	labelKeyRe   = regexp.MustCompile(`^[a-z][a-z0-9_-]{0,62}$`)
+	labelValueRe = regexp.MustCompile(`^[a-z0-9_-]{0,63}$`)
+)
+
+// TestBucketLabelsFollowGCPRules: the bucket's labels carry the stack name, which Pulumi
+// allows up to 100 characters; a label value holds 63.
+func TestBucketLabelsFollowGCPRules(t *testing.T) {
+	stack := "dev-" + strings.Repeat("x", 80)
+	cfg := devConfig(t).with("llmserve:modelStore", m{"bucket": "my-weights"})
+	rec := mustRun(t, stack, cfg)
+	labels := in(rec.one(t, tBucket))["labels"].(map[string]any)
+	require.NotEmpty(t, labels)
+	for k, v := range labels {
+		assert.Regexp(t, labelKeyRe, k, "label key")
+		assert.Regexp(t, labelValueRe, v, "label %s", k)
+	}
+	assert.True(t, strings.HasPrefix(labels["stack"].(string), "dev-xxx"), "the label still names the stack")
 }
