@@ -47,6 +47,10 @@ type Config struct {
 	// them, before defaults, so checks can tell a setting from a default.
 	stack string
 	user  userSettings
+	// written records, per section (cluster, pool, ...; "overrides" for the merged profile),
+	// the fields the config wrote; emptyTop the top-level keys written with no value.
+	written  map[string]*written
+	emptyTop []string
 	// hfTokenPlain: llmserve:hfToken was set without --secret.
 	hfTokenPlain bool
 }
@@ -74,10 +78,13 @@ type ClusterConfig struct {
 	// contents, so that it can be set with --secret; it is kept secret in state.
 	Kubeconfig string `yaml:"-"`
 	Context    string `yaml:"context,omitempty"`
+	// SystemPool's node counts are pointers so that a written 0 survives the llmserve
+	// command's typed Settings (omitempty drops a zero int, never a pointer to one) and is
+	// validated rather than defaulted.
 	SystemPool struct {
 		MachineType string `yaml:"machineType,omitempty"`
-		MinNodes    int    `yaml:"minNodes,omitempty"`
-		MaxNodes    int    `yaml:"maxNodes,omitempty"`
+		MinNodes    *int   `yaml:"minNodes,omitempty"`
+		MaxNodes    *int   `yaml:"maxNodes,omitempty"`
 	} `yaml:"systemPool,omitempty"`
 }
 
@@ -90,7 +97,7 @@ type PoolConfig struct {
 	Spot           bool   `yaml:"spot,omitempty"`
 	Reservation    string `yaml:"reservation,omitempty"`
 	LocationPolicy string `yaml:"locationPolicy,omitempty"` // ANY | BALANCED
-	DiskSizeGB     int    `yaml:"diskSizeGb,omitempty"`
+	DiskSizeGB     *int   `yaml:"diskSizeGb,omitempty"`     // nil: GKE's default; a pointer so a written 0 is refused, not dropped
 	// DriverVersion is the GKE-managed NVIDIA driver for GPU pools: LATEST or DEFAULT.
 	DriverVersion string `yaml:"driverVersion,omitempty"`
 }
@@ -190,12 +197,22 @@ func Load(ctx *pulumi.Context) (*Config, error) {
 	add(err)
 	c.SkipAwait, err = ParseBool("skipAwait", cfg.Get("skipAwait"), false)
 	add(err)
-	add(DecodeObject("cluster", cfg.Get("cluster"), &c.Cluster))
-	add(DecodeObject("pool", cfg.Get("pool"), &c.Pool))
-	add(DecodeObject("modelStore", cfg.Get("modelStore"), &c.ModelStore))
-	add(DecodeObject("serving", cfg.Get("serving"), &c.Serving))
-	add(DecodeObject("metrics", cfg.Get("metrics"), &c.Metrics))
+	c.written = map[string]*written{}
+	for _, s := range []struct {
+		key  string
+		into any
+	}{{"cluster", &c.Cluster}, {"pool", &c.Pool}, {"modelStore", &c.ModelStore}, {"serving", &c.Serving}, {"metrics", &c.Metrics}} {
+		c.written[s.key] = newWritten()
+		add(decodeObject(s.key, cfg.Get(s.key), s.into, c.written[s.key]))
+	}
 	c.Cluster.Kubeconfig = cfg.Get("kubeconfig")
+	// A key written with no value (`--set model=`) is not a key left out: it is refused
+	// rather than given the default.
+	for _, k := range ConfigKeys {
+		if v, err := cfg.Try(k); err == nil && strings.TrimSpace(v) == "" && k != "hfToken" {
+			c.emptyTop = append(c.emptyTop, k)
+		}
+	}
 
 	if tok, err := cfg.TrySecret("hfToken"); err == nil {
 		c.HFToken, c.HasHFToken = tok, true
@@ -205,7 +222,8 @@ func Load(ctx *pulumi.Context) (*Config, error) {
 	if c.ModelName == "" {
 		c.ModelName = DefaultModel
 	}
-	if err := loadProfile(c, cfg.Get("overrides")); err != nil {
+	c.written["overrides"] = newWritten()
+	if err := loadProfile(c, cfg.Get("overrides"), c.written["overrides"]); err != nil {
 		add(err)
 	}
 	if len(problems) > 0 {
@@ -223,7 +241,7 @@ func Load(ctx *pulumi.Context) (*Config, error) {
 // DefaultModel is the profile used when llmserve:model is not set.
 const DefaultModel = "llama-3.1-8b"
 
-func loadProfile(c *Config, overrides string) error {
+func loadProfile(c *Config, overrides string, w *written) error {
 	if !profileNameRe.MatchString(c.ModelName) {
 		return fmt.Errorf("llmserve:model %q: want a profile name (one of %s), not a path", c.ModelName, strings.Join(ProfileNames(), ", "))
 	}
@@ -235,13 +253,16 @@ func loadProfile(c *Config, overrides string) error {
 	if err := DecodeObject("overrides", overrides, &over); err != nil {
 		return err
 	}
-	return decodeStrict(mergeDocs(base, over), &c.Profile, "llmserve:overrides")
+	return decodeStrict(mergeDocs(base, over), &c.Profile, "llmserve:overrides", w)
 }
 
 // DecodeObject decodes the value of llmserve:<key> (a JSON or YAML object) strictly into v.
 // Load and the env-file reader of package deploy both decode with it, so they agree; every
 // problem is a *FieldError naming its full key (llmserve:pool.maxNodes).
-func DecodeObject(key, raw string, v any) error {
+func DecodeObject(key, raw string, v any) error { return decodeObject(key, raw, v, nil) }
+
+// decodeObject is DecodeObject recording the fields written in w (when not nil).
+func decodeObject(key, raw string, v any, w *written) error {
 	if strings.TrimSpace(raw) == "" {
 		return nil
 	}
@@ -261,7 +282,7 @@ func DecodeObject(key, raw string, v any) error {
 	if n.Kind != yaml.MappingNode {
 		return fmt.Errorf("llmserve:%s: want an object, got %q", key, raw)
 	}
-	return decodeValue(n, v, Namespace+":"+key)
+	return decodeValue(n, v, Namespace+":"+key, w)
 }
 
 // ParseBool reads the value of a boolean key llmserve:<key>: "" is def, and only true and

@@ -36,14 +36,38 @@ const maxConfigInt = math.MaxInt32
 //   - numbers are finite: .nan and .inf are refused everywhere.
 //   - unknown fields are errors, with the fields there are; a removed one (removedKeys) says
 //     what replaced it.
-func decodeValue(n *yaml.Node, v any, key string) error {
-	var errs []error
-	decodeNode(n, reflect.ValueOf(v).Elem(), key, &errs)
-	return errors.Join(errs...)
+//
+// It also records which fields the document wrote (w, when not nil), so defaults apply only
+// to fields left out and a written empty or zero value reaches validation instead of being
+// replaced (issue 21).
+func decodeValue(n *yaml.Node, v any, key string, w *written) error {
+	st := &decodeState{root: key, w: w}
+	decodeNode(n, reflect.ValueOf(v).Elem(), key, st)
+	return errors.Join(st.errs...)
 }
 
-func fieldErr(errs *[]error, key, format string, args ...any) {
-	*errs = append(*errs, &FieldError{Key: key, Msg: fmt.Sprintf(format, args...)})
+// decodeState is one walk: the problems found and where presence is recorded.
+type decodeState struct {
+	errs []error
+	root string // the key of the document's root: recorded paths are relative to it
+	w    *written
+}
+
+func (st *decodeState) fail(key, format string, args ...any) {
+	st.errs = append(st.errs, &FieldError{Key: key, Msg: fmt.Sprintf(format, args...)})
+}
+
+// record notes that the document wrote the struct field at key, and whether it wrote it
+// empty: null (`key:` with nothing, or --set key=) or "".
+func (st *decodeState) record(key string, val *yaml.Node) {
+	if st.w == nil {
+		return
+	}
+	for val.Kind == yaml.AliasNode && val.Alias != nil {
+		val = val.Alias
+	}
+	rel := strings.TrimPrefix(strings.TrimPrefix(key, st.root), ".")
+	st.w.add(rel, val.Kind == yaml.ScalarNode && (val.Tag == "!!null" || (val.Tag == "!!str" && val.Value == "")))
 }
 
 // shown is how a scalar is quoted in messages: strings quoted, numbers and booleans bare.
@@ -67,7 +91,7 @@ func kindName(n *yaml.Node) string {
 	return "a scalar"
 }
 
-func decodeNode(n *yaml.Node, v reflect.Value, key string, errs *[]error) {
+func decodeNode(n *yaml.Node, v reflect.Value, key string, st *decodeState) {
 	for n.Kind == yaml.DocumentNode && len(n.Content) == 1 {
 		n = n.Content[0]
 	}
@@ -82,87 +106,87 @@ func decodeNode(n *yaml.Node, v reflect.Value, key string, errs *[]error) {
 		if v.IsNil() {
 			v.Set(reflect.New(v.Type().Elem()))
 		}
-		decodeNode(n, v.Elem(), key, errs)
+		decodeNode(n, v.Elem(), key, st)
 	case reflect.Struct:
-		decodeStruct(n, v, key, errs)
+		decodeStruct(n, v, key, st)
 	case reflect.Slice:
 		if n.Kind != yaml.SequenceNode {
-			fieldErr(errs, key, "%s: want a list, such as [a, b]", shown(n))
+			st.fail(key, "%s: want a list, such as [a, b]", shown(n))
 			return
 		}
 		s := reflect.MakeSlice(v.Type(), len(n.Content), len(n.Content))
 		for i, item := range n.Content {
-			decodeNode(item, s.Index(i), fmt.Sprintf("%s[%d]", key, i), errs)
+			decodeNode(item, s.Index(i), fmt.Sprintf("%s[%d]", key, i), st)
 		}
 		v.Set(s)
 	case reflect.Map:
 		if n.Kind != yaml.MappingNode {
-			fieldErr(errs, key, "%s: want an object", shown(n))
+			st.fail(key, "%s: want an object", shown(n))
 			return
 		}
 		m := reflect.MakeMapWithSize(v.Type(), len(n.Content)/2)
 		for i := 0; i+1 < len(n.Content); i += 2 {
 			k, val := n.Content[i], n.Content[i+1]
 			if k.Kind != yaml.ScalarNode || k.Tag == "!!merge" {
-				fieldErr(errs, key, "%s: keys must be plain names", shown(k))
+				st.fail(key, "%s: keys must be plain names", shown(k))
 				continue
 			}
 			sub := key + "." + k.Value
 			if m.MapIndex(reflect.ValueOf(k.Value)).IsValid() {
-				fieldErr(errs, sub, "is set twice; keep one")
+				st.fail(sub, "is set twice; keep one")
 				continue
 			}
 			e := reflect.New(v.Type().Elem()).Elem()
-			decodeNode(val, e, sub, errs)
+			decodeNode(val, e, sub, st)
 			m.SetMapIndex(reflect.ValueOf(k.Value), e)
 		}
 		v.Set(m)
 	case reflect.Interface:
 		var x any
 		if err := n.Decode(&x); err != nil {
-			fieldErr(errs, key, "%s: %s", shown(n), cleanYAMLError(err))
+			st.fail(key, "%s: %s", shown(n), cleanYAMLError(err))
 			return
 		}
-		checkFinite(x, key, errs)
+		checkFinite(x, key, st)
 		if x != nil {
 			v.Set(reflect.ValueOf(x))
 		}
 	case reflect.String:
 		if n.Kind != yaml.ScalarNode {
-			fieldErr(errs, key, "%s: want a string", shown(n))
+			st.fail(key, "%s: want a string", shown(n))
 			return
 		}
 		v.SetString(n.Value)
 	case reflect.Bool:
 		if n.Kind != yaml.ScalarNode || n.Tag != "!!bool" {
-			fieldErr(errs, key, "%s: not a boolean; want true or false", shown(n))
+			st.fail(key, "%s: not a boolean; want true or false", shown(n))
 			return
 		}
 		v.SetBool(strings.EqualFold(n.Value, "true"))
 	case reflect.Int, reflect.Int64, reflect.Int32:
 		i, ok := wholeNumber(n)
 		if !ok {
-			fieldErr(errs, key, "%s: want a whole number", shown(n))
+			st.fail(key, "%s: want a whole number", shown(n))
 			return
 		}
 		if i > maxConfigInt || i < -maxConfigInt {
-			fieldErr(errs, key, "%s: out of range; want a whole number of at most %d", shown(n), maxConfigInt)
+			st.fail(key, "%s: out of range; want a whole number of at most %d", shown(n), maxConfigInt)
 			return
 		}
 		v.SetInt(i)
 	case reflect.Float64:
 		f, ok := number(n)
 		if !ok {
-			fieldErr(errs, key, "%s: want a number", shown(n))
+			st.fail(key, "%s: want a number", shown(n))
 			return
 		}
 		if math.IsNaN(f) || math.IsInf(f, 0) {
-			fieldErr(errs, key, "%s: want a finite number", shown(n))
+			st.fail(key, "%s: want a finite number", shown(n))
 			return
 		}
 		v.SetFloat(f)
 	default:
-		fieldErr(errs, key, "cannot be decoded (%s)", v.Type())
+		st.fail(key, "cannot be decoded (%s)", v.Type())
 	}
 }
 
@@ -198,7 +222,7 @@ func wholeNumber(n *yaml.Node) (int64, bool) {
 	return int64(f), true
 }
 
-func decodeStruct(n *yaml.Node, v reflect.Value, key string, errs *[]error) {
+func decodeStruct(n *yaml.Node, v reflect.Value, key string, st *decodeState) {
 	fields := map[string]int{}
 	var names []string
 	t := v.Type()
@@ -214,14 +238,14 @@ func decodeStruct(n *yaml.Node, v reflect.Value, key string, errs *[]error) {
 		names = append(names, name)
 	}
 	if n.Kind != yaml.MappingNode {
-		fieldErr(errs, key, "%s: want an object with fields %s", shown(n), strings.Join(names, ", "))
+		st.fail(key, "%s: want an object with fields %s", shown(n), strings.Join(names, ", "))
 		return
 	}
 	seen := map[string]bool{}
 	for i := 0; i+1 < len(n.Content); i += 2 {
 		k, val := n.Content[i], n.Content[i+1]
 		if k.Kind != yaml.ScalarNode || k.Tag == "!!merge" {
-			fieldErr(errs, key, "%s: keys must be plain field names", shown(k))
+			st.fail(key, "%s: keys must be plain field names", shown(k))
 			continue
 		}
 		sub := key + "." + k.Value
@@ -230,7 +254,7 @@ func decodeStruct(n *yaml.Node, v reflect.Value, key string, errs *[]error) {
 		}
 		idx, ok := fields[k.Value]
 		if msg, removed := removedKeys[sub]; !ok && removed {
-			fieldErr(errs, sub, "%s", msg)
+			st.fail(sub, "%s", msg)
 			continue
 		}
 		if !ok {
@@ -238,15 +262,16 @@ func decodeStruct(n *yaml.Node, v reflect.Value, key string, errs *[]error) {
 			if near := nearest(k.Value, names); near != "" {
 				hint = fmt.Sprintf("did you mean %s? ", near)
 			}
-			fieldErr(errs, sub, "is not a field; %swant one of %s", hint, strings.Join(slices.Sorted(slices.Values(names)), ", "))
+			st.fail(sub, "is not a field; %swant one of %s", hint, strings.Join(slices.Sorted(slices.Values(names)), ", "))
 			continue
 		}
 		if seen[k.Value] {
-			fieldErr(errs, sub, "is set twice; keep one")
+			st.fail(sub, "is set twice; keep one")
 			continue
 		}
 		seen[k.Value] = true
-		decodeNode(val, v.Field(idx), sub, errs)
+		st.record(sub, val)
+		decodeNode(val, v.Field(idx), sub, st)
 	}
 }
 
@@ -286,23 +311,23 @@ func editDistance(a, b string) int {
 
 // checkFinite refuses NaN and infinities anywhere in a generic document (llmserve:overrides
 // before it is merged and typed).
-func checkFinite(x any, key string, errs *[]error) {
+func checkFinite(x any, key string, st *decodeState) {
 	switch t := x.(type) {
 	case float64:
 		if math.IsNaN(t) || math.IsInf(t, 0) {
-			fieldErr(errs, key, "%v: want a finite number", t)
+			st.fail(key, "%v: want a finite number", t)
 		}
 	case map[string]any:
 		for _, k := range slices.Sorted(maps.Keys(t)) {
-			checkFinite(t[k], key+"."+k, errs)
+			checkFinite(t[k], key+"."+k, st)
 		}
 	case map[any]any:
 		for k, v := range t {
-			checkFinite(v, fmt.Sprintf("%s.%v", key, k), errs)
+			checkFinite(v, fmt.Sprintf("%s.%v", key, k), st)
 		}
 	case []any:
 		for i, v := range t {
-			checkFinite(v, fmt.Sprintf("%s[%d]", key, i), errs)
+			checkFinite(v, fmt.Sprintf("%s[%d]", key, i), st)
 		}
 	}
 }

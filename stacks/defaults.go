@@ -41,8 +41,16 @@ func (c *Config) applyDefaults(stack string) {
 		cl.DeletionProtection = boolPtr(true)
 	}
 	def(&cl.SystemPool.MachineType, "e2-standard-4")
-	if cl.SystemPool.MaxNodes == 0 {
-		cl.SystemPool.MinNodes, cl.SystemPool.MaxNodes = max(cl.SystemPool.MinNodes, 1), max(cl.SystemPool.MinNodes, 3)
+	// Only counts left out take defaults: a written -1 or 0 is validated as written.
+	sp := &cl.SystemPool
+	if sp.MinNodes == nil {
+		sp.MinNodes = intPtr(1)
+		if sp.MaxNodes != nil && *sp.MaxNodes < 1 {
+			sp.MinNodes = intPtr(0) // the written maxNodes alone is then the problem
+		}
+	}
+	if sp.MaxNodes == nil {
+		sp.MaxNodes = intPtr(max(*sp.MinNodes, 3))
 	}
 
 	c.applyProfileDefaults()
@@ -107,10 +115,12 @@ func (c *Config) applyDefaults(stack string) {
 func (c *Config) applyProfileDefaults() {
 	p := &c.Profile
 	def(&p.DType, "bfloat16")
-	if p.Server.Port == 0 {
+	// The numbers below default only when the profile and overrides leave them out: a
+	// written 0 reaches validation (issue 21).
+	if !c.wrote("overrides", "server.port") {
 		p.Server.Port = 8000
 	}
-	if p.JetStream.MetricsPort == 0 {
+	if !c.wrote("overrides", "jetstream.metricsPort") {
 		p.JetStream.MetricsPort = 9100
 	}
 	st := &p.Storage
@@ -133,10 +143,10 @@ func (c *Config) applyProfileDefaults() {
 	if st.XLACachePublishDelay == nil {
 		st.XLACachePublishDelay = intPtr(60)
 	}
-	if p.Probes.PeriodSeconds == 0 {
+	if !c.wrote("overrides", "probes.periodSeconds") {
 		p.Probes.PeriodSeconds = 10
 	}
-	if p.Probes.StartupTimeoutSeconds == 0 {
+	if !c.wrote("overrides", "probes.startupTimeoutSeconds") {
 		p.Probes.StartupTimeoutSeconds = 3600
 	}
 	applyBehaviorDefaults(&p.Autoscaling.Behavior)

@@ -151,7 +151,7 @@ func mergeDocs(base, override map[string]any) map[string]any {
 // (unknown fields, non-whole integers, non-finite numbers and non-booleans are errors), so a
 // typo in an override is an error rather than a silently ignored key. key prefixes every
 // field's name in messages.
-func decodeStrict(doc any, into any, key string) error {
+func decodeStrict(doc any, into any, key string, w *written) error {
 	raw, err := yaml.Marshal(doc)
 	if err != nil {
 		return fmt.Errorf("%s: %v", key, err)
@@ -160,7 +160,7 @@ func decodeStrict(doc any, into any, key string) error {
 	if err != nil || n == nil { // an empty document is no error
 		return err
 	}
-	return decodeValue(n, into, key)
+	return decodeValue(n, into, key, w)
 }
 
 // LoadProfile returns an embedded profile with its defaults applied, as a stack that picks
@@ -170,8 +170,8 @@ func LoadProfile(name string) (Profile, error) {
 	if err != nil {
 		return Profile{}, err
 	}
-	c := &Config{ModelName: name}
-	if err := decodeStrict(doc, &c.Profile, "profile "+name); err != nil {
+	c := &Config{ModelName: name, written: map[string]*written{"overrides": newWritten()}}
+	if err := decodeStrict(doc, &c.Profile, "profile "+name, c.written["overrides"]); err != nil {
 		return Profile{}, err
 	}
 	c.applyProfileDefaults()

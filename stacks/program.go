@@ -69,7 +69,7 @@ func DeployInfra(ctx *pulumi.Context, cfg *Config) (*Infra, error) {
 		Mode: cl.Mode, Project: cfg.Project, Name: cl.Name, Location: cl.Location, NodeLocations: clusterNodeLocations(cl),
 		ReleaseChannel: cl.ReleaseChannel, MinMasterVersion: cl.Version, DeletionProtection: *cl.DeletionProtection,
 		Network: cl.Network, Subnetwork: cl.Subnetwork,
-		SystemPool: components.SystemPoolArgs{MachineType: cl.SystemPool.MachineType, MinNodes: cl.SystemPool.MinNodes, MaxNodes: cl.SystemPool.MaxNodes},
+		SystemPool: components.SystemPoolArgs{MachineType: cl.SystemPool.MachineType, MinNodes: *cl.SystemPool.MinNodes, MaxNodes: *cl.SystemPool.MaxNodes},
 		Kubeconfig: kubeconfigInput(cl.Kubeconfig), Context: cl.Context, RenderDir: cfg.RenderDir,
 		EnableDCGM: !catalog.IsTPU(cfg.Profile.Accelerator.Type),
 	})
@@ -110,7 +110,7 @@ func deployPool(ctx *pulumi.Context, cfg *Config, cluster *components.Cluster) (
 		// Rendering describes the pool (selector, chips, size) but creates none.
 		Create: *pl.Create && !rendering(cfg), Project: cfg.Project, Cluster: cluster.Name, Location: cl.Location, NodeLocations: poolNodeLocations(cl),
 		MinNodes: *pl.MinNodes, MaxNodes: *pl.MaxNodes,
-		Spot: pl.Spot, Reservation: pl.Reservation, LocationPolicy: pl.LocationPolicy, DiskSizeGB: pl.DiskSizeGB,
+		Spot: pl.Spot, Reservation: pl.Reservation, LocationPolicy: pl.LocationPolicy, DiskSizeGB: derefOr(pl.DiskSizeGB, 0),
 	}
 	if catalog.IsTPU(acc.Type) {
 		p, err := components.NewTPUNodePool(ctx, "tpu", &components.TPUNodePoolArgs{PoolArgs: common, Topology: acc.Topology})
@@ -191,4 +191,12 @@ func kubeconfigInput(kc string) pulumi.StringInput {
 		return nil
 	}
 	return pulumi.String(kc)
+}
+
+// derefOr is *p, or def when p is nil (a setting left to the provider's default).
+func derefOr(p *int, def int) int {
+	if p == nil {
+		return def
+	}
+	return *p
 }

@@ -45,6 +45,7 @@ func (p *problems) addf(format string, args ...any) { *p = append(*p, fmt.Errorf
 // the key and the fix. It makes no cloud call, so `llmserve validate` can run offline.
 func (c *Config) Validate() error {
 	var p problems
+	c.validateWritten(&p)
 	c.validateGCP(&p)
 	c.validateCluster(&p)
 	c.validatePool(&p)
@@ -107,8 +108,19 @@ func (c *Config) validateCluster(p *problems) {
 	default:
 		p.addf("llmserve:cluster.releaseChannel %q: want one of RAPID, REGULAR, STABLE, EXTENDED, UNSPECIFIED", cl.ReleaseChannel)
 	}
-	if sp := cl.SystemPool; sp.MinNodes < 0 || sp.MaxNodes < sp.MinNodes {
-		p.addf("llmserve:cluster.systemPool: minNodes %d and maxNodes %d: want 0 <= minNodes <= maxNodes", sp.MinNodes, sp.MaxNodes)
+	// pulumi-gcp container.NodePoolAutoscaling: totalMinNodeCount "Must be >=0 and <=
+	// totalMaxNodeCount", totalMaxNodeCount "Must be >= totalMinNodeCount"
+	// (https://www.pulumi.com/registry/packages/gcp/api-docs/container/nodepool/); and a system
+	// pool of no node runs no system pod.
+	sp := cl.SystemPool
+	if *sp.MinNodes < 0 {
+		p.addf("llmserve:cluster.systemPool.minNodes %d: want 0 or more (a node pool's total minimum is >= 0)", *sp.MinNodes)
+	}
+	if *sp.MaxNodes < 1 {
+		p.addf("llmserve:cluster.systemPool.maxNodes %d: want at least 1; the system pool runs the metrics adapter and other system pods", *sp.MaxNodes)
+	}
+	if *sp.MinNodes >= 0 && *sp.MaxNodes >= 1 && *sp.MaxNodes < *sp.MinNodes {
+		p.addf("llmserve:cluster.systemPool: minNodes %d and maxNodes %d: want 0 <= minNodes <= maxNodes", *sp.MinNodes, *sp.MaxNodes)
 	}
 }
 
@@ -120,7 +132,15 @@ func (c *Config) validatePool(p *problems) {
 	if *pl.Create && c.Cluster.Mode == catalog.ModeExisting && !c.GCPResources {
 		p.addf("llmserve:pool.create: llmserve:gcpResources is false, so no node pool can be created; remove pool.create")
 	}
-	if *pl.MinNodes < 0 || *pl.MaxNodes < 1 || *pl.MaxNodes < *pl.MinNodes {
+	// Each bound is named on its own where it alone is wrong (pulumi-gcp
+	// NodePoolAutoscaling: totalMinNodeCount "Must be >=0", totalMaxNodeCount "Must be >=
+	// totalMinNodeCount"); a pool of no node serves nothing.
+	switch {
+	case *pl.MinNodes < 0:
+		p.addf("llmserve:pool.minNodes %d: want 0 or more", *pl.MinNodes)
+	case *pl.MaxNodes < 1:
+		p.addf("llmserve:pool.maxNodes %d: want at least 1; a pool of no node serves nothing", *pl.MaxNodes)
+	case *pl.MaxNodes < *pl.MinNodes:
 		p.addf("llmserve:pool: minNodes %d and maxNodes %d: want 0 <= minNodes <= maxNodes and maxNodes >= 1", *pl.MinNodes, *pl.MaxNodes)
 	}
 	if pl.LocationPolicy != "ANY" && pl.LocationPolicy != "BALANCED" {
@@ -136,8 +156,8 @@ func (c *Config) validatePool(p *problems) {
 			p.addf("llmserve:pool.driverVersion %q: want LATEST or DEFAULT (GKE-managed driver install)", pl.DriverVersion)
 		}
 	}
-	if pl.DiskSizeGB != 0 && pl.DiskSizeGB < catalog.MinBootDiskGB {
-		p.addf("llmserve:pool.diskSizeGb %d: want at least %d (GKE's smallest boot disk)", pl.DiskSizeGB, catalog.MinBootDiskGB)
+	if pl.DiskSizeGB != nil && *pl.DiskSizeGB < catalog.MinBootDiskGB {
+		p.addf("llmserve:pool.diskSizeGb %d: want at least %d (GKE's smallest boot disk); remove it for GKE's default", *pl.DiskSizeGB, catalog.MinBootDiskGB)
 	}
 }
 

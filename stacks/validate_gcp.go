@@ -138,7 +138,7 @@ func (c *Config) validateModeOnly(p *problems) {
 			{"location", u.Location != ""}, {"zones", len(u.Zones) > 0}, {"releaseChannel", u.ReleaseChannel != ""},
 			{"version", u.Version != ""}, {"deletionProtection", u.DeletionProtection != nil},
 			{"network", u.Network != ""}, {"subnetwork", u.Subnetwork != ""},
-			{"systemPool", u.SystemPool.MachineType != "" || u.SystemPool.MinNodes != 0 || u.SystemPool.MaxNodes != 0},
+			{"systemPool", u.SystemPool.MachineType != "" || u.SystemPool.MinNodes != nil || u.SystemPool.MaxNodes != nil},
 		} {
 			if f.set {
 				p.addf("llmserve:cluster.%s: ignored in mode existing, where llmserve creates no cluster; remove it", f.key)
@@ -151,7 +151,7 @@ func (c *Config) validateModeOnly(p *problems) {
 		if u.Context != "" {
 			p.addf("llmserve:cluster.context %q: only for cluster.mode existing; mode %s connects to the cluster it creates; remove it", u.Context, c.Cluster.Mode)
 		}
-		if c.Cluster.Mode == catalog.ModeAutopilot && (u.SystemPool.MachineType != "" || u.SystemPool.MinNodes != 0 || u.SystemPool.MaxNodes != 0) {
+		if c.Cluster.Mode == catalog.ModeAutopilot && (u.SystemPool.MachineType != "" || u.SystemPool.MinNodes != nil || u.SystemPool.MaxNodes != nil) {
 			p.addf("llmserve:cluster.systemPool: ignored in mode autopilot, which manages its own nodes; remove it")
 		}
 	}
@@ -162,7 +162,7 @@ func (c *Config) validateModeOnly(p *problems) {
 			set bool
 		}{
 			{"spot", up.Spot}, {"reservation", up.Reservation != ""}, {"locationPolicy", up.LocationPolicy != ""},
-			{"diskSizeGb", up.DiskSizeGB != 0}, {"driverVersion", up.DriverVersion != ""},
+			{"diskSizeGb", up.DiskSizeGB != nil}, {"driverVersion", up.DriverVersion != ""},
 		} {
 			if f.set {
 				p.addf("llmserve:pool.%s: ignored: llmserve creates no node pool here (pool.create is false in mode %s); remove it", f.key, c.Cluster.Mode)
@@ -192,10 +192,10 @@ func (c *Config) validateBounds(p *problems) {
 	if limit := min(zones*catalog.MaxNodesPerNodePoolZone, catalog.MaxNodesPerCluster); *c.Pool.Create && *c.Pool.MaxNodes > limit {
 		p.addf("llmserve:pool.maxNodes %d: a GKE node pool holds at most %d nodes per zone (%d here over %d zone(s)); lower it", *c.Pool.MaxNodes, catalog.MaxNodesPerNodePoolZone, limit, zones)
 	}
-	if sp := c.Cluster.SystemPool; c.Cluster.Mode == catalog.ModeStandard && sp.MaxNodes > catalog.MaxNodesPerNodePoolZone {
-		p.addf("llmserve:cluster.systemPool.maxNodes %d: the system pool runs a few small pods; a node pool holds at most %d nodes per zone; lower it", sp.MaxNodes, catalog.MaxNodesPerNodePoolZone)
+	if sp := c.Cluster.SystemPool; c.Cluster.Mode == catalog.ModeStandard && *sp.MaxNodes > catalog.MaxNodesPerNodePoolZone {
+		p.addf("llmserve:cluster.systemPool.maxNodes %d: the system pool runs a few small pods; a node pool holds at most %d nodes per zone; lower it", *sp.MaxNodes, catalog.MaxNodesPerNodePoolZone)
 	}
-	if d := c.Pool.DiskSizeGB; d > catalog.MaxBootDiskGB {
-		p.addf("llmserve:pool.diskSizeGb %d: a persistent disk holds at most %d GB; weights live in the bucket, not on the boot disk; lower it", d, catalog.MaxBootDiskGB)
+	if d := c.Pool.DiskSizeGB; d != nil && *d > catalog.MaxBootDiskGB {
+		p.addf("llmserve:pool.diskSizeGb %d: a persistent disk holds at most %d GB; weights live in the bucket, not on the boot disk; lower it", *d, catalog.MaxBootDiskGB)
 	}
 }

@@ -138,7 +138,9 @@ func (c *Config) validateJetStream(p *problems) {
 	if j.PerDeviceBatchSize < 1 {
 		p.addf("jetstream.perDeviceBatchSize %d: must be at least 1", j.PerDeviceBatchSize)
 	}
-	if j.MaxPrefillPredictLength < 1 || j.MaxTargetLength <= j.MaxPrefillPredictLength {
+	if j.MaxPrefillPredictLength < 1 {
+		p.addf("jetstream.maxPrefillPredictLength %d: must be at least 1 (the longest prompt, in tokens)", j.MaxPrefillPredictLength)
+	} else if j.MaxTargetLength <= j.MaxPrefillPredictLength {
 		p.addf("jetstream.maxTargetLength %d: must exceed maxPrefillPredictLength %d (> 0): the target includes the prompt", j.MaxTargetLength, j.MaxPrefillPredictLength)
 	}
 	if j.MetricsPort == c.Profile.Server.Port || j.MetricsPort == 9000 || j.MetricsPort < 1 || j.MetricsPort > 65535 {

@@ -5,10 +5,12 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"reflect"
 	"sort"
 	"strings"
 	"testing"
 
+	"github.com/llmserve/llmserve/stacks"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -463,4 +465,84 @@ func TestSetAliasBomb(t *testing.T) {
 	code, _, errOut := llmserve(t, "validate", "--env", "dev", "--set", "pool="+bomb)
 	assert.NotEqual(t, exitOK, code, errOut)
 	assert.NotEqual(t, exitInternal, code, errOut)
+}
+
+// TestCLIEveryKeyUnsetVersusInvalid: every key llmserve reads, found by walking the config
+// types (so a new key cannot be missed), is refused naming that key when written empty
+// (`--set key=`), where leaving it out would take its default; and every whole-number key is
+// refused when written negative. Defaults apply only to keys left out (issue 21).
+func TestCLIEveryKeyUnsetVersusInvalid(t *testing.T) {
+	t.Setenv("HF_TOKEN", "hf_test")
+	var cases []cliCase
+	for _, k := range stacks.ConfigKeys {
+		if k == "hfToken" {
+			continue // --set hfToken is refused whatever its value: the token comes from $HF_TOKEN
+		}
+		cases = append(cases, cliCase{name: "empty " + k, args: []string{"--set", k + "="}, key: "llmserve:" + k, want: "is empty"})
+	}
+	sections := map[string]any{"cluster": stacks.ClusterConfig{}, "pool": stacks.PoolConfig{}, "modelStore": stacks.ModelStoreConfig{},
+		"serving": stacks.ServingConfig{}, "metrics": stacks.MetricsConfig{}, "overrides": stacks.Profile{}}
+	for sec, v := range sections {
+		for _, f := range configFields(reflect.TypeOf(v), "") {
+			path := sec + "." + f.path
+			if sec == "overrides" && (f.path == "accelerator.topology" || f.path == "accelerator.count") {
+				continue // an override may clear these to switch between TPU and GPU
+			}
+			cases = append(cases, cliCase{name: "empty " + path, args: []string{"--set", path + "="}, key: "llmserve:" + path, want: "is empty"})
+			if f.kind == reflect.Int {
+				key := "llmserve:" + path
+				if sec == "overrides" {
+					key = f.path // profile problems name the profile field
+				}
+				args := []string{"--set", path + "=-1"}
+				if strings.HasPrefix(f.path, "jetstream.") {
+					args = append(args, "--set", "model=gemma-7b") // read only by the jetstream engine
+				}
+				cases = append(cases, cliCase{name: "negative " + path, args: args, key: key})
+			}
+		}
+	}
+	require.Greater(t, len(cases), 100)
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			require.NoError(t, os.WriteFile(filepath.Join(dir, "Pulumi.t.yaml"), []byte(renderEnv(baseEnv)), 0o644))
+			var out, errOut bytes.Buffer
+			code := run(context.Background(), append([]string{"validate", "--env", "t", "--dir", dir}, tc.args...), &out, &errOut)
+			assert.Equal(t, exitInvalid, code, "stderr:\n%s", errOut.String())
+			assert.True(t, namesKey(errOut.String(), tc.key, tc.want), "no line names %q with %q:\n%s", tc.key, tc.want, errOut.String())
+		})
+	}
+}
+
+type configField struct {
+	path string
+	kind reflect.Kind
+}
+
+// configFields lists the leaf fields of a config type by their yaml names: nested objects
+// are walked, lists and maps are leaves.
+func configFields(t reflect.Type, prefix string) []configField {
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	var out []configField
+	for i := 0; i < t.NumField(); i++ {
+		f := t.Field(i)
+		name, _, _ := strings.Cut(f.Tag.Get("yaml"), ",")
+		if name == "-" || !f.IsExported() {
+			continue
+		}
+		path := prefix + name
+		ft := f.Type
+		for ft.Kind() == reflect.Pointer {
+			ft = ft.Elem()
+		}
+		if ft.Kind() == reflect.Struct {
+			out = append(out, configFields(ft, path+".")...)
+			continue
+		}
+		out = append(out, configField{path: path, kind: ft.Kind()})
+	}
+	return out
 }

@@ -77,11 +77,20 @@ func (f *stackFlags) load() (deploy.Target, deploy.Settings, error) {
 	if tok := os.Getenv("HF_TOKEN"); tok != "" {
 		values[stacks.Namespace+":hfToken"] = tok
 	}
+	// Keys written with no value are refused here, on the values as written: the typed
+	// Settings below leave an empty string out, and Load would then apply the default.
+	empty := stacks.CheckWritten(values)
 	settings, model, err := deploy.SettingsFromConfig(values)
 	if err != nil {
-		return deploy.Target{}, deploy.Settings{}, invalid(errors.New(f.annotate(err)))
+		return deploy.Target{}, deploy.Settings{}, invalid(errors.New(f.annotate(errors.Join(empty, err))))
 	}
-	return deploy.Target{Env: f.env, Model: model}, settings, nil
+	target := deploy.Target{Env: f.env, Model: model}
+	if empty != nil {
+		// Every other problem too, in the same report: one validation, all at once.
+		_, cerr := deploy.Check(target, settings)
+		return deploy.Target{}, deploy.Settings{}, invalid(errors.New(f.annotate(errors.Join(empty, cerr))))
+	}
+	return target, settings, nil
 }
 
 // annotate points each line of err that names a key at the env file's line for it.
