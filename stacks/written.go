@@ -10,8 +10,11 @@ import (
 // written is the presence record of one decoded document (a config section or the merged
 // profile): the field paths it wrote, relative to its root (systemPool.maxNodes), and those
 // it wrote empty. It is how llmserve tells unset from zero for every key: the one decoder
-// fills it, so no field needs to become a pointer only to be told apart, and a key the user
-// wrote is validated as written even where a default would have replaced its zero value.
+// fills it for every reader, so the typed config keeps plain fields and a key the user wrote
+// is validated as written even where a default would have replaced its zero value. (Pointers
+// for every field would have changed every type the embedding API and the lab build; only
+// the three section numbers whose written 0 the llmserve command's typed Settings would drop,
+// cluster.systemPool.minNodes/maxNodes and pool.diskSizeGb, became pointers.)
 type written struct {
 	keys, empty map[string]bool
 }
