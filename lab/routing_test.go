@@ -210,13 +210,13 @@ func TestRoutingTimeoutInReplicaQueue(t *testing.T) {
 // At a fixed replica count and the same requests, the routings rank as the issue's
 // estimate says: one shared queue best, the endpoint picker close to it, connections pinned
 // through a Service worse, and worse still with fewer connections. The numbers are logged
-// (go test -v -run TestRoutingFixedReplicas ./lab/).
+// (go test -v -run TestRoutingFixedReplicas ./lab/), for 3 replicas (90 % busy) and 4.
 func TestRoutingFixedReplicas(t *testing.T) {
 	sc := Scenario{Name: "fixed", Phases: []Phase{{Name: "p", Duration: 20 * time.Minute, Load: 2.7}}}
 	reqs := GenerateTrace(sc, testModel.Capacity(), DefaultLengths, 1)
-	pods := []string{"a", "b", "c"}
-	attain := func(r Routing) float64 {
+	attain := func(r Routing, replicas int) float64 {
 		s := routedSim(t, r, DefaultClientTimeout)
+		pods := []string{"a", "b", "c", "d", "e"}[:replicas]
 		i := 0
 		for sec := range int(sc.Duration()/time.Second) + 120 {
 			end := time.Duration(sec+1) * time.Second
@@ -236,13 +236,27 @@ func TestRoutingFixedReplicas(t *testing.T) {
 		}
 		return float64(ok) / float64(len(done)+queued)
 	}
-	fifo := attain(Routing{Mode: RoutingFIFO})
-	gateway := attain(Routing{Mode: RoutingGateway})
-	service := attain(DefaultRouting)
-	pinned := attain(Routing{Mode: RoutingService, Connections: 16})
-	t.Logf("3 replicas at 2.7 replicas' worth for 20 min, SLO attainment (TTFT <= %s): fifo %.1f%%, gateway %.1f%%, service (%d connections, %s) %.1f%%, service (16 connections, never turned over) %.1f%%",
-		DefaultTTFTSLO, 100*fifo, 100*gateway, DefaultConnections, DefaultConnectionLifetime, 100*service, 100*pinned)
-	require.GreaterOrEqual(t, fifo, gateway-0.01)
-	require.Greater(t, gateway, service)
-	require.Greater(t, service, pinned)
+	routings := []struct {
+		name string
+		r    Routing
+	}{
+		{"fifo", Routing{Mode: RoutingFIFO}},
+		{"gateway", Routing{Mode: RoutingGateway}},
+		{"service (default: 100 connections, 10 min)", DefaultRouting},
+		{"service (100 connections, 1 min)", Routing{Mode: RoutingService, Connections: 100, ConnectionLifetime: time.Minute}},
+		{"service (16 connections, never turned over)", Routing{Mode: RoutingService, Connections: 16}},
+	}
+	got := map[int][]float64{}
+	for _, replicas := range []int{3, 4} {
+		for _, r := range routings {
+			a := attain(r.r, replicas)
+			got[replicas] = append(got[replicas], a)
+			t.Logf("%d replicas at 2.7 replicas' worth for 20 min, %s: SLO attainment (TTFT <= %s) %.1f%%", replicas, r.name, DefaultTTFTSLO, 100*a)
+		}
+	}
+	g := got[3]
+	require.GreaterOrEqual(t, g[0], g[1]-0.01, "fifo >= gateway")
+	require.Greater(t, g[1], g[2], "gateway > service")
+	require.Greater(t, g[2], g[4], "fewer pinned connections do worse")
+	require.GreaterOrEqual(t, got[4][2], g[2], "a fourth replica does not hurt")
 }
