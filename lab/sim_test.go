@@ -108,7 +108,9 @@ func TestSimTimeout(t *testing.T) {
 // through random connections report different vllm:num_requests_waiting. (One shared queue
 // made every replica report the same share of it.)
 func TestSimDefaultPerReplicaQueues(t *testing.T) {
-	s := testSim(t, 0)
+	// No ingestion delay: both values come from the same scrape.
+	s, err := NewSim(testModel, Ingestion{ScrapeInterval: time.Second}, map[string]string{waitingMetric: "vllm:num_requests_waiting"}, 0, 1)
+	require.NoError(t, err)
 	for i := range 60 {
 		s.Step(time.Second, evenly(time.Duration(i)*time.Second, time.Second, 25), []string{"a", "b"})
 	}
