@@ -65,6 +65,9 @@ type Config struct {
 	Lengths                                                  Lengths
 	// ClientTimeout is how long a client waits for a slot before it gives up.
 	ClientTimeout time.Duration
+	// Routing is how requests reach the replicas (lab/routing.go); the zero value is
+	// DefaultRouting, the ClusterIP Service the stack deploys.
+	Routing Routing
 	// Ingestion is the metrics pipeline; a zero ScrapeInterval takes the stack's
 	// llmserve:metrics.scrapeInterval, zero delays Managed Prometheus's 3-7 s.
 	Ingestion Ingestion
@@ -247,6 +250,9 @@ func Start(ctx context.Context, c Config) (_ *Lab, err error) {
 		ing.MinDelay, ing.MaxDelay = 3*time.Second, 7*time.Second
 	}
 	if l.Sim, err = NewSim(l.Model, ing, simMetrics, c.ClientTimeout, c.Seed); err != nil {
+		return nil, err
+	}
+	if err := l.Sim.SetRouting(c.Routing); err != nil {
 		return nil, err
 	}
 

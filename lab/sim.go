@@ -12,9 +12,10 @@ import (
 
 // ServerModel is the serving capacity of one replica, in the terms vLLM is configured in.
 //
-// The model: requests wait in one FIFO in front of every ready replica (what a queue-aware
-// gateway does; kube-proxy's random spreading would instead strand a backlog on the replica
-// that took it). A replica runs at most MaxNumSeqs requests at once (vLLM --max-num-seqs).
+// The model: routing (Routing, lab/routing.go) sends each request to a replica, which
+// queues it (first come, first served) until one of its slots frees; under RoutingFIFO
+// requests wait in one queue in front of every ready replica instead. A replica runs at
+// most MaxNumSeqs requests at once (vLLM --max-num-seqs).
 // A request holds its slot for its prefill, InputTokens/PrefillTokensPerSecond, then for its
 // decode: every slot decodes at TokensPerSecond/MaxNumSeqs tokens per second, so a full
 // replica decodes TokensPerSecond in all. Its time to first token is its wait in the queue
@@ -86,10 +87,14 @@ type Sim struct {
 	ing     Ingestion
 	metrics map[string]string // HPA metric name -> server metric name
 	timeout time.Duration
+	seed    uint64
 
-	mu         sync.Mutex
-	rng        *rand.Rand
-	now        time.Duration
+	mu    sync.Mutex
+	rng   *rand.Rand
+	route *router
+	now   time.Duration
+	// queue is the shared queue under RoutingFIFO; under the other routings, the requests
+	// that arrived while no replica was ready, routed when one is.
 	queue      []Request
 	pods       map[string]*podState
 	outcomes   []Outcome
@@ -98,10 +103,12 @@ type Sim struct {
 	visible    map[string]sample // pod -> latest visible sample
 }
 
-// podState is one replica's batch: a slot per sequence, each with the request it holds.
+// podState is one replica's batch, a slot per sequence, each with the request it holds,
+// and its own queue (vllm:num_requests_waiting) unless the routing is RoutingFIFO.
 type podState struct {
 	ready bool // false while it drains after leaving the Service
 	slots []slot
+	queue []Request
 }
 
 type slot struct {
@@ -134,7 +141,8 @@ type sample struct {
 // NewSim returns a sim serving metrics under the names the HPA asks for: metrics maps each
 // HPA metric name (catalog.HPAMetricFor) to the server gauge it stands for
 // (vllm:num_requests_waiting). timeout is how long a client waits for a slot before it gives
-// up (0: forever). seed makes the ingestion delays repeatable.
+// up (0: forever). seed makes the ingestion delays and the routing repeatable. It routes
+// with DefaultRouting until SetRouting says otherwise.
 func NewSim(m ServerModel, ing Ingestion, metrics map[string]string, timeout time.Duration, seed uint64) (*Sim, error) {
 	if err := m.validate(); err != nil {
 		return nil, err
@@ -143,7 +151,11 @@ func NewSim(m ServerModel, ing Ingestion, metrics map[string]string, timeout tim
 		return nil, fmt.Errorf("lab ingestion %+v: want a positive scrape interval and minDelay <= maxDelay", ing)
 	}
 	s := &Sim{model: m, ing: ing, metrics: map[string]string{}, pods: map[string]*podState{}, timeout: timeout,
-		visible: map[string]sample{}, rng: rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15))}
+		visible: map[string]sample{}, rng: rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15)), seed: seed}
+	var err error
+	if s.route, err = newRouter(DefaultRouting, seed); err != nil {
+		return nil, err
+	}
 	for hpaName, server := range metrics {
 		if !modelled[server] {
 			return nil, fmt.Errorf("lab sim: metric %q is not a server gauge the lab models", server)
@@ -159,17 +171,38 @@ var modelled = map[string]bool{
 	"jetstream_prefill_backlog_size": true, "jetstream_slots_used_percentage": true,
 }
 
+// SetRouting sets how requests reach the replicas (the zero Routing: DefaultRouting). Call
+// it before the first Step.
+func (s *Sim) SetRouting(r Routing) error {
+	rt, err := newRouter(r, s.seed)
+	if err != nil {
+		return err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.route = rt
+	return nil
+}
+
+// Routing returns how the sim routes requests.
+func (s *Sim) Routing() Routing {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.route.Routing
+}
+
 // State is the server side at one instant.
 type State struct {
-	Waiting float64 // requests queued in front of the replicas
+	Waiting float64 // requests queued, in front of the replicas or in theirs
 	Running float64 // requests in batches, all replicas
 	Ready   int     // replicas serving
 }
 
 // Step advances the model by dt: the requests that arrive in it (arrival times within
-// [now, now+dt), in order) join the queue, and the given pods are the ready ones. A pod that
-// stops being ready takes no new request but finishes the ones it holds (graceful
-// termination); a pod that becomes ready has every slot free.
+// [now, now+dt), in order) are routed, and the given pods are the ready ones. A pod that
+// stops being ready takes no new request but finishes the ones it holds and, with its own
+// queue, the ones queued there (graceful termination: the server finishes the requests it
+// has accepted); a pod that becomes ready has every slot free.
 func (s *Sim) Step(dt time.Duration, arrivals []Request, ready []string) State {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -185,13 +218,96 @@ func (s *Sim) Step(dt time.Duration, arrivals []Request, ready []string) State {
 		p.ready = isReady[name]
 		if !p.ready {
 			delete(s.visible, name)
-			if n, _ := p.running(t0); n == 0 {
+			if n, _ := p.running(t0); n == 0 && len(p.queue) == 0 {
 				delete(s.pods, name)
 			}
 		}
 	}
-	s.queue = append(s.queue, arrivals...)
 	names := slices.Sorted(maps.Keys(s.pods))
+	if s.route.Mode == RoutingFIFO {
+		s.queue = append(s.queue, arrivals...)
+		s.serveShared(names, t0, t1)
+	} else {
+		// Requests held while no replica was ready go first: they arrived first.
+		held := s.queue
+		s.queue = nil
+		for _, batch := range [][]Request{held, arrivals} {
+			for _, r := range batch {
+				at := max(r.Arrival, t0)
+				s.servePods(names, t0, at)
+				s.routeOne(names, r, at)
+			}
+		}
+		s.servePods(names, t0, t1)
+	}
+	// Clients that gave up while no replica could take them.
+	if s.timeout > 0 {
+		keep := s.queue[:0]
+		for _, r := range s.queue {
+			if r.Arrival+s.timeout < t1 {
+				s.outcomes = append(s.outcomes, Outcome{Arrival: r.Arrival, Wait: s.timeout, TimedOut: true})
+				continue
+			}
+			keep = append(keep, r)
+		}
+		s.queue = keep
+	}
+	s.now = t1
+	s.scrape()
+	return s.state()
+}
+
+// routeOne sends r, arriving at, to the queue of the ready pod the routing picks, or holds
+// it while no pod is ready.
+func (s *Sim) routeOne(names []string, r Request, at time.Duration) {
+	var eps []endpoint
+	for _, n := range names {
+		if p := s.pods[n]; p.ready {
+			eps = append(eps, endpoint{name: n, waiting: len(p.queue), kvCache: s.kvCache(p, at)})
+		}
+	}
+	if len(eps) == 0 {
+		s.queue = append(s.queue, r)
+		return
+	}
+	p := s.pods[eps[s.route.pick(at, eps)].name]
+	p.queue = append(p.queue, r)
+}
+
+// servePods lets every pod, ready or draining, start the requests of its own queue that a
+// slot takes before t.
+func (s *Sim) servePods(names []string, t0, t time.Duration) {
+	for _, n := range names {
+		p := s.pods[n]
+		for len(p.queue) > 0 {
+			r := p.queue[0]
+			best := &p.slots[0]
+			for i := range p.slots {
+				if p.slots[i].end < best.end {
+					best = &p.slots[i]
+				}
+			}
+			start := max(r.Arrival, best.end, t0)
+			if s.timeout > 0 && start-r.Arrival > s.timeout {
+				if r.Arrival+s.timeout >= t {
+					break // still waiting at t
+				}
+				p.queue = p.queue[1:]
+				s.outcomes = append(s.outcomes, Outcome{Arrival: r.Arrival, Wait: s.timeout, TimedOut: true})
+				continue
+			}
+			if start >= t {
+				break
+			}
+			p.queue = p.queue[1:]
+			s.start(best, r, start)
+		}
+	}
+}
+
+// serveShared starts the requests of the shared queue, in order, each on the slot that frees
+// first over the ready pods, while that happens before t (RoutingFIFO).
+func (s *Sim) serveShared(names []string, t0, t time.Duration) {
 	for len(s.queue) > 0 {
 		r := s.queue[0]
 		// The slot that frees first, over the ready pods.
@@ -212,38 +328,47 @@ func (s *Sim) Step(dt time.Duration, arrivals []Request, ready []string) State {
 		}
 		start := max(r.Arrival, best.end, t0)
 		if s.timeout > 0 && start-r.Arrival > s.timeout {
-			if r.Arrival+s.timeout >= t1 {
+			if r.Arrival+s.timeout >= t {
 				break // still waiting at the end of the step
 			}
 			s.queue = s.queue[1:]
 			s.outcomes = append(s.outcomes, Outcome{Arrival: r.Arrival, Wait: s.timeout, TimedOut: true})
 			continue
 		}
-		if start >= t1 {
+		if start >= t {
 			break
 		}
 		s.queue = s.queue[1:]
-		prefill := seconds(s.model.prefill(float64(r.Input)))
-		decode := seconds(float64(r.Output) * float64(s.model.MaxNumSeqs) / s.model.TokensPerSecond)
-		*best = slot{start: start, prefillEnd: start + prefill, end: start + prefill + decode, in: r.Input, out: r.Output}
-		s.outcomes = append(s.outcomes, Outcome{Arrival: r.Arrival, Wait: start - r.Arrival,
-			TTFT: start - r.Arrival + prefill, E2E: start - r.Arrival + prefill + decode})
+		s.start(best, r, start)
 	}
-	// Clients that gave up while no replica could take them.
-	if s.timeout > 0 {
-		keep := s.queue[:0]
-		for _, r := range s.queue {
-			if r.Arrival+s.timeout < t1 {
-				s.outcomes = append(s.outcomes, Outcome{Arrival: r.Arrival, Wait: s.timeout, TimedOut: true})
-				continue
-			}
-			keep = append(keep, r)
-		}
-		s.queue = keep
+}
+
+// start puts r in slot sl from start and records its outcome.
+func (s *Sim) start(sl *slot, r Request, start time.Duration) {
+	prefill := seconds(s.model.prefill(float64(r.Input)))
+	decode := seconds(float64(r.Output) * float64(s.model.MaxNumSeqs) / s.model.TokensPerSecond)
+	*sl = slot{start: start, prefillEnd: start + prefill, end: start + prefill + decode, in: r.Input, out: r.Output}
+	s.outcomes = append(s.outcomes, Outcome{Arrival: r.Arrival, Wait: start - r.Arrival,
+		TTFT: start - r.Arrival + prefill, E2E: start - r.Arrival + prefill + decode})
+}
+
+// kvCache is a pod's vllm:kv_cache_usage_perc at now: the tokens its running requests hold
+// over its KV cache, or without a KV cache size its busy slots over its batch.
+func (s *Sim) kvCache(p *podState, now time.Duration) float64 {
+	n, tokens := p.running(now)
+	if s.model.KVCacheTokens > 0 {
+		return math.Min(1, tokens/s.model.KVCacheTokens)
 	}
-	s.now = t1
-	s.scrape()
-	return s.state()
+	return float64(n) / float64(s.model.MaxNumSeqs)
+}
+
+// waiting is every request queued, shared, held or in a pod's queue.
+func (s *Sim) waiting() int {
+	n := len(s.queue)
+	for _, p := range s.pods {
+		n += len(p.queue)
+	}
+	return n
 }
 
 // scrape samples every ready pod each scrape interval and makes due samples visible.
@@ -258,17 +383,20 @@ func (s *Sim) scrape() {
 		}
 		span := s.ing.MaxDelay - s.ing.MinDelay
 		for _, p := range ready {
-			n, tokens := s.pods[p].running(s.now)
+			ps := s.pods[p]
+			n, _ := ps.running(s.now)
 			delay := s.ing.MinDelay
 			if span > 0 {
 				delay += time.Duration(s.rng.Int64N(int64(span)))
 			}
-			kv := float64(n) / float64(s.model.MaxNumSeqs)
-			if s.model.KVCacheTokens > 0 {
-				kv = math.Min(1, tokens/s.model.KVCacheTokens)
+			// vllm:num_requests_waiting is the replica's own queue; under the shared FIFO
+			// each ready replica reports an equal share of it.
+			waiting := float64(len(ps.queue))
+			if s.route.Mode == RoutingFIFO {
+				waiting = float64(len(s.queue)) / float64(len(ready))
 			}
-			s.pending = append(s.pending, sample{pod: p, at: s.now + delay, waiting: float64(len(s.queue)) / float64(len(ready)),
-				running: float64(n), kvCache: kv, scrapedAt: s.now})
+			s.pending = append(s.pending, sample{pod: p, at: s.now + delay, waiting: waiting,
+				running: float64(n), kvCache: s.kvCache(ps, s.now), scrapedAt: s.now})
 		}
 	}
 	keep := s.pending[:0]
@@ -285,7 +413,7 @@ func (s *Sim) scrape() {
 }
 
 func (s *Sim) state() State {
-	st := State{Waiting: float64(len(s.queue))}
+	st := State{Waiting: float64(s.waiting())}
 	for _, p := range s.pods {
 		n, _ := p.running(s.now)
 		st.Running += float64(n)
@@ -300,7 +428,7 @@ func (s *Sim) state() State {
 func (s *Sim) Outcomes() (done []Outcome, queued int) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return append([]Outcome(nil), s.outcomes...), len(s.queue)
+	return append([]Outcome(nil), s.outcomes...), s.waiting()
 }
 
 // PodMetric returns the latest visible value of an HPA metric for a pod: what the monitoring

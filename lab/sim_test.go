@@ -47,9 +47,11 @@ func TestServerModel(t *testing.T) {
 }
 
 // Below capacity nobody waits and TTFT is the prefill; above it the queue grows by the
-// excess, and a second replica drains the shared queue. Every request is accounted for.
+// excess, and a second replica drains the shared queue (RoutingFIFO). Every request is
+// accounted for.
 func TestSimQueueAndAccounting(t *testing.T) {
 	s := testSim(t, 0)
+	require.NoError(t, s.SetRouting(Routing{Mode: RoutingFIFO}))
 	var st State
 	for i := range 120 {
 		st = s.Step(time.Second, evenly(time.Duration(i)*time.Second, time.Second, 8), []string{"a"})
@@ -100,6 +102,24 @@ func TestSimTimeout(t *testing.T) {
 	s.Step(time.Second, []Request{{Arrival: 16 * time.Second, Output: 10}}, []string{"a"})
 	done, _ = s.Outcomes()
 	require.False(t, done[100].TimedOut)
+}
+
+// By default each replica has its own queue, as behind a Service: two replicas overloaded
+// through random connections report different vllm:num_requests_waiting. (One shared queue
+// made every replica report the same share of it.)
+func TestSimDefaultPerReplicaQueues(t *testing.T) {
+	// No ingestion delay: both values come from the same scrape.
+	s, err := NewSim(testModel, Ingestion{ScrapeInterval: time.Second}, map[string]string{waitingMetric: "vllm:num_requests_waiting"}, 0, 1)
+	require.NoError(t, err)
+	for i := range 60 {
+		s.Step(time.Second, evenly(time.Duration(i)*time.Second, time.Second, 25), []string{"a", "b"})
+	}
+	va, ok := s.PodMetric(waitingMetric, "", "a")
+	require.True(t, ok)
+	vb, ok := s.PodMetric(waitingMetric, "", "b")
+	require.True(t, ok)
+	require.NotEqual(t, va, vb)
+	require.Greater(t, va+vb, 100.0)
 }
 
 // A pod that leaves the Service takes no new request but finishes the ones it holds.

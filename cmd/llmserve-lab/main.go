@@ -50,6 +50,9 @@ func run() error {
 	outTok := flag.Float64("output-tokens", lab.DefaultLengths.OutputMean, "mean generated tokens of generated requests")
 	sigma := flag.Float64("length-sigma", lab.DefaultLengths.Sigma, "log-normal sigma of generated request lengths (0: every request at the means)")
 	timeout := flag.Duration("client-timeout", lab.DefaultClientTimeout, "a request waiting longer for a slot is dropped (default: the OpenAI Python client's 10 min)")
+	routing := flag.String("routing", string(lab.DefaultRouting.Mode), "how requests reach the replicas: service (a ClusterIP Service, what the stack deploys: random per connection), gateway (the Inference Gateway's endpoint picker, per request by queue and KV cache) or fifo (one shared queue, the lab before issue 20)")
+	conns := flag.Int("connections", lab.DefaultConnections, "with -routing service: client connections the load is spread over, each pinned to a replica (default: the OpenAI Python client's 100 keep-alive connections; an assumption)")
+	connLife := flag.Duration("connection-lifetime", lab.DefaultConnectionLifetime, "with -routing service: mean lifetime of a connection before the client reconnects to a random replica, 0 never (an assumption: nothing closes a busy connection)")
 	slo := flag.Duration("slo", lab.DefaultTTFTSLO, "TTFT objective for SLO attainment (default: MLPerf Inference's 2 s server TTFT limit for Llama 3.1 8B)")
 	chipHour := flag.Float64("chip-hour-usd", lab.DefaultChipHourUSD, "TPU v6e price per chip-hour (default: on-demand, us-east1)")
 	provisioning := flag.Duration("node-provisioning", lab.DefaultNodeProvisioning, "time a node the cluster-autoscaler adds takes to be Ready")
@@ -93,6 +96,10 @@ func run() error {
 	cfg.Target.Model, cfg.TokensPerSecond, cfg.PrefillTokensPerSecond, cfg.KVBytesPerToken = *model, *tps, *prefill, *kvBytes
 	cfg.Lengths = lab.Lengths{InputMean: *inTok, OutputMean: *outTok, Sigma: *sigma, Max: lab.DefaultLengths.Max}
 	cfg.ClientTimeout, cfg.NodeProvisioning, cfg.Nodes, cfg.FreshStack, cfg.Seed, cfg.Speed = *timeout, *provisioning, *nodes, *fresh, *seed, *speed
+	cfg.Routing = lab.Routing{Mode: lab.RoutingMode(*routing), Connections: *conns, ConnectionLifetime: *connLife}
+	if err := cfg.Routing.Validate(); err != nil {
+		return err
+	}
 	cfg.CA = lab.CA{ScanInterval: *caScan, ScaleDownUnneededTime: *caUnneeded, ScaleDownDelayAfterAdd: *caAfterAdd,
 		MaxNodeProvisionTime: lab.DefaultCAMaxNodeProvisionTime, UnremovableRecheck: lab.DefaultCAUnremovableRecheck}
 	cfg.ColdStart = lab.ColdStart{ImageGB: *imageGB, PullGBps: *pullGBps, WeightsGB: *weightsGB, FUSEGBps: *fuseGBps,
@@ -194,7 +201,7 @@ func run() error {
 		if len(sums) == 0 {
 			continue
 		}
-		header := fmt.Sprintf("Scenario %s (%s of world time at speed %g), model %s, seed %d.\n\n", sc.Name, sc.Duration(), cfg.Speed, cfg.Target.Model, cfg.Seed)
+		header := fmt.Sprintf("Scenario %s (%s of world time at speed %g), model %s, seed %d, routing %s.\n\n", sc.Name, sc.Duration(), cfg.Speed, cfg.Target.Model, cfg.Seed, routingName(cfg.Routing))
 		fmt.Fprint(f, header)
 		lab.WriteTable(f, sums)
 		fmt.Fprintln(f)
@@ -322,6 +329,14 @@ func runOnce(ctx context.Context, out io.Writer, outDir string, cfg lab.Config, 
 	err = errors.Join(runErr, lab.WriteCSV(csvPath, rows), lab.WritePNG(pngPath, policy+" "+sc.Name, rows))
 	fmt.Fprintf(out, "llmserve lab: timeline %s, plot %s\n", csvPath, pngPath)
 	return sum, rows, err
+}
+
+// routingName says how requests were routed, with the service's connection assumptions.
+func routingName(r lab.Routing) string {
+	if r.Mode != lab.RoutingService {
+		return string(r.Mode)
+	}
+	return fmt.Sprintf("service (%d connections, mean lifetime %s)", r.Connections, r.ConnectionLifetime)
 }
 
 // writeTrace saves a scenario's generated requests as a CSV trace.
