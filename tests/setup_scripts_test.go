@@ -206,3 +206,61 @@ func TestCRDsFromShared(t *testing.T) {
 	require.Zero(t, code, out)
 	assert.Equal(t, 3, strings.Count(out, "cached in"), out)
 }
+
+// TestToolsBuildFailedModuleDownloadStops: tools/build.sh reads the provider's module
+// directory from `go mod download -json`; when the proxy cannot serve it, the build stops
+// with the go command's error and what to check. Before, the error (inside the JSON on
+// stdout) went to sed, and the log said only "FAILED" with no reason.
+func TestToolsBuildFailedModuleDownloadStops(t *testing.T) {
+	dir := t.TempDir()
+	bin := filepath.Join(dir, "bin")
+	require.NoError(t, os.MkdirAll(bin, 0o755))
+	fakeGo := `#!/bin/sh
+[ "$1" = env ] && { echo https://proxy.golang.org,direct; exit 0; }
+[ "$1 $2" = "mod download" ] || { echo "fake go: unexpected $*" >&2; exit 2; }
+printf '{\n\t"Path": "m",\n\t"Error": "%s: Get \\"https://proxy.golang.org/x\\": dial tcp: lookup proxy.golang.org: no such host"\n}\n' "$4"
+exit 1
+`
+	require.NoError(t, os.WriteFile(filepath.Join(bin, "go"), []byte(fakeGo), 0o755))
+	cmd := exec.Command("bash", filepath.Join("..", "tools", "build.sh"), "pulumi-kubernetes")
+	cmd.Env = append(os.Environ(),
+		"PATH="+bin+string(os.PathListSeparator)+os.Getenv("PATH"),
+		"LLMSERVE_TOOLS="+filepath.Join(dir, "tools"))
+	out, err := cmd.CombinedOutput()
+	t.Logf("%s", out)
+	require.Error(t, err, "a failed module download must fail the build")
+	const module = "github.com/pulumi/pulumi-kubernetes/provider/v4@"
+	assert.Contains(t, string(out), "pulumi-kubernetes: FAILED")
+	assert.Contains(t, string(out), "could not download the Go module "+module)
+	assert.Contains(t, string(out), `go: `+module, "the go command's error is shown")
+	assert.Contains(t, string(out), `Get "https://proxy.golang.org/x": dial tcp: lookup proxy.golang.org: no such host`)
+	assert.Contains(t, string(out), "GOPROXY=https://proxy.golang.org,direct")
+	assert.NoFileExists(t, filepath.Join(dir, "tools", "pulumi-kubernetes-v4.25.0", ".done"))
+}
+
+// TestMakeLintStopsWhenGoimportsFails: `make lint` captured goimports' list of unformatted
+// files with out=$(...), and a goimports that failed (a parse error, a missing binary) left
+// the list empty: lint passed. Now the recipe stops, with goimports' error and the fix.
+func TestMakeLintStopsWhenGoimportsFails(t *testing.T) {
+	if _, err := exec.LookPath("make"); err != nil {
+		t.Skip("no make")
+	}
+	bin := t.TempDir()
+	for name, script := range map[string]string{
+		"goimports":   "#!/bin/sh\necho 'main.go:1:1: expected package, found broken' >&2\nexit 2\n",
+		"staticcheck": "#!/bin/sh\nexit 0\n",
+		"go":          "#!/bin/sh\nexit 0\n", // go mod tidy -diff and go vet: pass
+	} {
+		require.NoError(t, os.WriteFile(filepath.Join(bin, name), []byte(script), 0o755))
+	}
+	// -o tools-lint: the linters are the fakes above, nothing is built.
+	cmd := exec.Command("make", "-s", "-C", "..", "-o", "tools-lint", "lint")
+	cmd.Env = append(os.Environ(),
+		"PATH="+bin+string(os.PathListSeparator)+os.Getenv("PATH"),
+		"LLMSERVE_LINT_BIN="+bin)
+	out, err := cmd.CombinedOutput()
+	t.Logf("%s", out)
+	require.Error(t, err, "lint passed although goimports failed")
+	assert.Contains(t, string(out), "expected package, found broken", "goimports' own error is shown")
+	assert.Contains(t, string(out), "goimports failed")
+}
