@@ -27,17 +27,61 @@ const urnsGolden = "urns.golden"
 // urnOf is a resource's URN without the project and stack: the parent's qualified type, $,
 // the type, ::, the name.
 func urnOf(a pulumi.MockResourceArgs) string {
-	qt := a.TypeToken
-	if a.RegisterRPC != nil && a.RegisterRPC.GetParent() != "" {
-		if p := resource.URN(a.RegisterRPC.GetParent()); string(p.QualifiedType()) != "pulumi:pulumi:Stack" {
+	parent := ""
+	if a.RegisterRPC != nil {
+		parent = a.RegisterRPC.GetParent()
+	}
+	return shortURN(parent, a.TypeToken, a.Name)
+}
+
+func shortURN(parent, typ, name string) string {
+	qt := typ
+	if parent != "" {
+		if p := resource.URN(parent); string(p.QualifiedType()) != "pulumi:pulumi:Stack" {
 			qt = string(p.QualifiedType()) + "$" + qt
 		}
 	}
-	return qt + "::" + a.Name
+	return qt + "::" + name
 }
 
-// programURNs are the URNs of every stack the mock tests run: each cluster mode and each
-// golden stack (every profile, both Prometheus paths).
+// aliasURNs are the URNs llmserve declares as a resource's former ones (pulumi.Aliases): a
+// spec fills in what it does not change from the resource itself.
+func aliasURNs(a pulumi.MockResourceArgs) []string {
+	if a.RegisterRPC == nil {
+		return nil
+	}
+	var out []string
+	for _, al := range a.RegisterRPC.GetAliases() {
+		if u := al.GetUrn(); u != "" {
+			out = append(out, string(resource.URN(u).QualifiedType())+"::"+resource.URN(u).Name())
+			continue
+		}
+		s := al.GetSpec()
+		if !strings.HasPrefix(a.TypeToken, "llmserve:") && s.GetName() == "" && s.GetParentUrn() == "" && !s.GetNoParent() {
+			// pulumi-kubernetes' own aliases between API versions of a kind
+			// (HorizontalPodAutoscaler v1, v2beta1, ...): not llmserve's renames.
+			continue
+		}
+		typ, name, parent := a.TypeToken, a.Name, a.RegisterRPC.GetParent()
+		if s.GetType() != "" {
+			typ = s.GetType()
+		}
+		if s.GetName() != "" {
+			name = s.GetName()
+		}
+		if s.GetParentUrn() != "" {
+			parent = s.GetParentUrn()
+		} else if s.GetNoParent() {
+			parent = ""
+		}
+		out = append(out, shortURN(parent, typ, name))
+	}
+	return out
+}
+
+// programURNs are the URNs of every stack the mock tests run (each cluster mode and each
+// golden stack: every profile, both Prometheus paths) and the former URNs their aliases
+// keep: an alias dropped later is a URN gone, too.
 func programURNs(t *testing.T) []string {
 	stacksToRun := map[string]stackConfig{}
 	for name, cfg := range modeConfigs(t) {
@@ -50,6 +94,9 @@ func programURNs(t *testing.T) []string {
 	for _, cfg := range stacksToRun {
 		for _, a := range mustRun(t, "dev", cfg).res {
 			seen[urnOf(a)] = true
+			for _, u := range aliasURNs(a) {
+				seen[u] = true
+			}
 		}
 	}
 	out := make([]string, 0, len(seen))
@@ -75,9 +122,9 @@ func TestGoldenURNs(t *testing.T) {
 		gotSet[u] = true
 	}
 	for _, u := range want {
-		assert.True(t, gotSet[u], "URN %s is gone: a deployed stack would delete it and create its successor. "+
-			"If it was renamed or re-parented, give the new resource pulumi.Aliases for the old type, name or parent "+
-			"(as ServingNamespace does for ServingAccount), then run `make golden`", u)
+		assert.True(t, gotSet[u], "URN %s is gone and no resource has it as an alias: a deployed stack would delete it "+
+			"and create its successor. If it was renamed or re-parented, give the new resource pulumi.Aliases for the "+
+			"old type, name or parent (as ServingNamespace does for ServingAccount), then run `make golden`", u)
 	}
 	if t.Failed() {
 		return
