@@ -264,3 +264,29 @@ func TestMakeLintStopsWhenGoimportsFails(t *testing.T) {
 	assert.Contains(t, string(out), "expected package, found broken", "goimports' own error is shown")
 	assert.Contains(t, string(out), "goimports failed")
 }
+
+// requiredCRDs are the files `make crds` puts in $LLMSERVE_CRDS that the integration layers
+// need; the apiserver layer refuses to start without them (envtest installs whatever the
+// directory holds, so a missing one showed up only as `no matches for kind ...` later).
+var requiredCRDs = []string{crdPodMonitoring, crdServiceMonitor, crdPrometheusRule}
+
+// missingCRDs lists the required CRD files dir lacks (or holds empty).
+func missingCRDs(dir string) []string {
+	var missing []string
+	for _, f := range requiredCRDs {
+		if st, err := os.Stat(filepath.Join(dir, f)); err != nil || st.Size() == 0 {
+			missing = append(missing, f)
+		}
+	}
+	return missing
+}
+
+func TestMissingCRDs(t *testing.T) {
+	dir := t.TempDir()
+	assert.Equal(t, requiredCRDs, missingCRDs(dir))
+	for _, f := range requiredCRDs[1:] {
+		require.NoError(t, os.WriteFile(filepath.Join(dir, f), []byte(fakeCRD(f)), 0o644))
+	}
+	require.NoError(t, os.WriteFile(filepath.Join(dir, crdPodMonitoring), nil, 0o644))
+	assert.Equal(t, []string{crdPodMonitoring}, missingCRDs(dir), "an empty file is missing too")
+}
