@@ -1,5 +1,10 @@
 # llmserve: `make test` runs every test layer; `make test-unit` is the fast inner loop.
 SHELL := /bin/bash
+# Every recipe line stops at the first failing command, also inside a pipe or a $(...)
+# (issue 21: set-up must fail loudly). Without -e, `out=$(goimports -l ...)` with a goimports
+# that failed left out empty and lint passed; `.SHELLFLAGS` is GNU make's (manual, "Choosing
+# the Shell").
+.SHELLFLAGS := -eu -o pipefail -c
 export GONOSUMDB ?= github.com/pulumi
 
 LLMSERVE_TOOLS ?= $(HOME)/.cache/llmserve/tools
@@ -38,7 +43,8 @@ tools-lint:
 ## lint: formatting (goimports, which includes gofmt), go vet, staticcheck (staticcheck.conf)
 ## and a tidy go.mod; first in `make test`, so style problems show in the first minutes
 lint: tools-lint
-	@out=$$($(LLMSERVE_LINT_BIN)/goimports -l $$(git ls-files '*.go')); \
+	@out=$$($(LLMSERVE_LINT_BIN)/goimports -l $$(git ls-files '*.go')) || \
+		{ echo "goimports failed (its error above; \`make tools-lint\` builds it into $(LLMSERVE_LINT_BIN))"; exit 1; }; \
 	if [ -n "$$out" ]; then echo "goimports: not formatted (run $(LLMSERVE_LINT_BIN)/goimports -w on them):"; echo "$$out"; exit 1; fi
 	go mod tidy -diff
 	go vet ./...
@@ -81,7 +87,7 @@ golden:
 ## bench: Go benchmarks (mock evaluation; with tools, the real engine and kubectl on one
 ## apiserver), then the table and the engine/kubectl ratios (tools/benchtable)
 bench: tools crds
-	set -o pipefail; go test -tags integration -run '^$$' -bench . -benchmem -benchtime 3x -timeout 30m ./tests/... \
+	go test -tags integration -run '^$$' -bench . -benchmem -benchtime 3x -timeout 30m ./tests/... \
 		| go run ./tools/benchtable
 
 clean-tools:

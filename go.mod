@@ -5,7 +5,13 @@ go 1.26.0
 require (
 	github.com/go-logr/logr v1.4.4
 	github.com/prometheus/common v0.70.0
-	github.com/pulumi/pulumi-gcp/sdk/v8 v8.41.1
+	// pulumi-gcp v9: v8 stopped at v8.41.1 (August 2025). v9.6.0 is the newest exact v9 version
+	// the Go module proxy serves here (`go list -m -versions` lists only it; @latest resolves
+	// to it, 2025-11-27). The 9.0 migration guide lists no breaking change to the container
+	// (Cluster, NodePool), storage (Bucket, BucketIAMMember), projects (IAMMember) and
+	// organizations (LookupProject) APIs llmserve uses, and the goldens are unchanged
+	// (https://www.pulumi.com/registry/packages/gcp/how-to-guides/9-0-migration).
+	github.com/pulumi/pulumi-gcp/sdk/v9 v9.6.0
 	github.com/pulumi/pulumi-kubernetes/sdk/v4 v4.25.0
 	github.com/pulumi/pulumi/sdk/v3 v3.259.0
 	github.com/spf13/cobra v1.10.2

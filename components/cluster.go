@@ -5,7 +5,7 @@ import (
 	"fmt"
 
 	"github.com/llmserve/llmserve/catalog"
-	"github.com/pulumi/pulumi-gcp/sdk/v8/go/gcp/container"
+	"github.com/pulumi/pulumi-gcp/sdk/v9/go/gcp/container"
 	"github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 )
@@ -57,6 +57,28 @@ func (a *ClusterArgs) validate() error {
 	return nil
 }
 
+// clusterIdentifier is the Kubernetes provider's clusterIdentifier: a stable name for the
+// cluster, so that only a change of cluster replaces the provider and every object under it.
+// Without it the provider decides from the kubeconfig, and a new context name or rotated
+// credentials can replace them all. pulumi-kubernetes: "the provider will _only_ be replaced
+// when `clusterIdentifier` changes; all other changes to provider configuration will be
+// treated as updates" (sdk/v4 go/kubernetes/provider.go, ProviderArgs.ClusterIdentifier; its
+// DiffConfig in provider/v4 pkg/provider/provider.go also drops the replacement it would
+// otherwise force for a kubeconfig unknown at preview, as a GKE cluster's is while the
+// cluster updates). Adding the identifier to a stack that had none is an update, not a
+// replacement (same DiffConfig).
+//
+// A created cluster is named by its GKE resource name (projects/P/locations/L/clusters/N, the
+// form pulumi-gcp's Cluster id takes), known at preview. An existing cluster is named by
+// llmserve:cluster.name, which the user controls: the kubeconfig, its context and its
+// credentials can change freely; a new cluster.name means another cluster.
+func (a *ClusterArgs) clusterIdentifier() string {
+	if a.Mode == catalog.ModeExisting {
+		return "existing/" + a.Name
+	}
+	return fmt.Sprintf("projects/%s/locations/%s/clusters/%s", a.Project, a.Location, a.Name)
+}
+
 // Cluster is a GKE cluster (Standard or Autopilot) with Workload Identity, the GCS FUSE CSI
 // driver and Managed Prometheus, or an existing cluster reached through a kubeconfig. Either
 // way it exports the Kubernetes provider every Kubernetes component must use.
@@ -91,15 +113,23 @@ func NewCluster(ctx *pulumi.Context, name string, args *ClusterArgs, opts ...pul
 			return nil, fmt.Errorf("cluster %q: %w", name, err)
 		}
 	}
-	provArgs := &kubernetes.ProviderArgs{Kubeconfig: c.Kubeconfig}
+	provArgs := &kubernetes.ProviderArgs{Kubeconfig: c.Kubeconfig, ClusterIdentifier: pulumi.String(args.clusterIdentifier())}
 	if args.Context != "" {
 		provArgs.Context = pulumi.String(args.Context)
+	}
+	provOpts := []pulumi.ResourceOption{pulumi.Parent(c)}
+	if c.Cluster != nil {
+		// The identifier stays the same when a GKE cluster is replaced under the same name (a
+		// new network, say), yet every object must then be created again in the new cluster:
+		// replaceWith replaces the provider, and so every object under it, whenever the
+		// cluster is replaced (https://www.pulumi.com/docs/iac/concepts/resources/options/replacewith/).
+		provOpts = append(provOpts, pulumi.ReplaceWith([]pulumi.Resource{c.Cluster}))
 	}
 	if args.RenderDir != "" {
 		// Rendering talks to no cluster; the provider refuses a kubeconfig alongside it.
 		provArgs = &kubernetes.ProviderArgs{RenderYamlToDirectory: pulumi.String(args.RenderDir)}
 	}
-	p, err := kubernetes.NewProvider(ctx, name+"-k8s", provArgs, pulumi.Parent(c))
+	p, err := kubernetes.NewProvider(ctx, name+"-k8s", provArgs, provOpts...)
 	if err != nil {
 		return nil, fmt.Errorf("cluster %q: kubernetes provider: %w", name, err)
 	}

@@ -6,7 +6,7 @@ import (
 	"strings"
 
 	"github.com/llmserve/llmserve/catalog"
-	"github.com/pulumi/pulumi-gcp/sdk/v8/go/gcp/container"
+	"github.com/pulumi/pulumi-gcp/sdk/v9/go/gcp/container"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 )
 

@@ -5,7 +5,7 @@ import (
 
 	"github.com/llmserve/llmserve/catalog"
 	"github.com/llmserve/llmserve/components"
-	"github.com/pulumi/pulumi-gcp/sdk/v8/go/gcp/organizations"
+	"github.com/pulumi/pulumi-gcp/sdk/v9/go/gcp/organizations"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 )
 

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"k8s.io/client-go/rest"
@@ -32,9 +33,15 @@ func runWithAPIServer(m *testing.M) int {
 		return 1
 	}
 	defer os.RemoveAll(assets)
+	crds := requireEnv("LLMSERVE_CRDS")
+	if missing := missingCRDs(crds); len(missing) > 0 {
+		fmt.Fprintf(os.Stderr, "integration tests: %s lacks %s: run `make crds` (it says what failed and how to fix it)\n",
+			crds, strings.Join(missing, ", "))
+		return 1
+	}
 	env := &envtest.Environment{
 		BinaryAssetsDirectory: assets,
-		CRDDirectoryPaths:     []string{requireEnv("LLMSERVE_CRDS")},
+		CRDDirectoryPaths:     []string{crds},
 		ErrorIfCRDPathMissing: true,
 	}
 	cfg, err := env.Start()

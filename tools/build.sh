@@ -33,6 +33,28 @@ CA_APIS_VERSION=v0.0.0-20240627115740-d52e4b9665d7
 
 log() { printf '[tools] %s\n' "$*" >&2; }
 
+# module_dir DIR MODULE@VERSION: the module's directory in the module cache, downloaded
+# through the Go module proxy from DIR (a tools/<tool> module). `go mod download -json`
+# reports a failure inside the JSON on stdout ("Error", `go help mod download`), so piping it
+# straight into sed hid the cause and the build stopped with no reason, or with a later
+# `cp: cannot stat '/cmd/...'`; this shows the go command's words and what to check.
+module_dir() {
+  local json dir
+  if ! json=$(cd "$1" && go mod download -json "$2"); then
+    printf '%s\n' "$json" | sed -n -e 's/\\"/"/g' -e 's/^[[:space:]]*"Error": "\(.*\)"$/go: \1/p' >&2
+    log "FAILED: could not download the Go module $2"
+    log "  fix: check that the Go module proxy is reachable (GOPROXY=$(go env GOPROXY 2>/dev/null || echo '?'));"
+    log "  GONOSUMDB=$GONOSUMDB covers pseudo-versions missing from the checksum database"
+    return 1
+  fi
+  dir=$(printf '%s\n' "$json" | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",\{0,1\}$/\1/p')
+  if [ -z "$dir" ] || [ ! -d "$dir" ]; then
+    log "FAILED: go mod download -json $2 named no module directory: $json"
+    return 1
+  fi
+  printf '%s\n' "$dir"
+}
+
 # done_or_build DIR NAME FUNC: run FUNC DIR unless DIR/.done exists.
 done_or_build() {
   local dir=$1 name=$2 fn=$3
@@ -76,8 +98,7 @@ build_pulumi_kubernetes() {
   # The module zip lacks the go:embed schema files; the module's own generate.go makes
   # them from schema.json. Copy the command into a scratch package of our tools module.
   local src work
-  src=$(cd "$here/pulumi-kubernetes" && go mod download -json "$PULUMI_K8S_PROVIDER" |
-    sed -n 's/.*"Dir": "\(.*\)",/\1/p')
+  src=$(module_dir "$here/pulumi-kubernetes" "$PULUMI_K8S_PROVIDER")
   work="$1/src"
   rm -rf "$work" && mkdir -p "$work/cmd"
   cp "$here/pulumi-kubernetes/go.mod" "$here/pulumi-kubernetes/go.sum" "$work/"
@@ -96,8 +117,7 @@ build_kwok() {
   (cd "$here/kwok" && go build -trimpath -o "$1/bin/kwok" sigs.k8s.io/kwok/cmd/kwok &&
     go build -trimpath -o "$1/bin/kwokctl" sigs.k8s.io/kwok/cmd/kwokctl)
   # kwok exits "no stages found" without its stage configs; they ship in the module.
-  src=$(cd "$here/kwok" && go mod download -json "sigs.k8s.io/kwok@$KWOK_VERSION" |
-    sed -n 's/.*"Dir": "\(.*\)",/\1/p')
+  src=$(module_dir "$here/kwok" "sigs.k8s.io/kwok@$KWOK_VERSION")
   mkdir -p "$1/stages"
   cp -r "$src/kustomize/stage/node" "$src/kustomize/stage/pod" "$1/stages/"
   chmod -R u+w "$1/stages"
@@ -129,8 +149,7 @@ build_cluster_autoscaler() {
   # provisioning requests; this only has to compile.
   local apis work
   export GONOSUMDB="$GONOSUMDB,k8s.io/autoscaler"
-  apis=$(cd "$here/cluster-autoscaler" && go mod download -json "k8s.io/autoscaler/cluster-autoscaler/apis@$CA_APIS_VERSION" |
-    sed -n 's/.*"Dir": "\(.*\)",/\1/p')
+  apis=$(module_dir "$here/cluster-autoscaler" "k8s.io/autoscaler/cluster-autoscaler/apis@$CA_APIS_VERSION")
   work="$1/src"
   rm -rf "$work" && mkdir -p "$work"
   cp "$here/cluster-autoscaler/go.mod" "$here/cluster-autoscaler/go.sum" "$here/cluster-autoscaler/tools.go" "$work/"
