@@ -91,7 +91,12 @@ func NewCapacityBuffer(ctx *pulumi.Context, name string, args *CapacityBufferArg
 
 	accel := pulumi.String(fmt.Sprint(args.Pool.PerNode))
 	dep, err := appsv1.NewDeployment(ctx, name+"-deployment", &appsv1.DeploymentArgs{
-		Metadata: k.meta(args.Name+"-buffer", args.Namespace, b.Selector, nil),
+		// Never awaited: placeholders wait Pending for minutes while the autoscaler adds
+		// their nodes, and at the pool's ceiling (a surge during a rollout at maxReplicas)
+		// for as long as it lasts; `up` must not fail on that (pulumi-kubernetes awaits a
+		// Deployment's readiness unless pulumi.com/skipAwait is set; the same trap held a
+		// GitOps stack with balloon pods red for 30 h, devantler-tech/platform#2087).
+		Metadata: k.meta(args.Name+"-buffer", args.Namespace, b.Selector, map[string]string{"pulumi.com/skipAwait": "true"}),
 		Spec: &appsv1.DeploymentSpecArgs{
 			Replicas: pulumi.Int(args.Replicas),
 			Selector: &metav1.LabelSelectorArgs{MatchLabels: pulumi.ToStringMap(b.Selector)},

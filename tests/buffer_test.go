@@ -98,6 +98,7 @@ func TestBufferPlaceholders(t *testing.T) {
 			objs := kubeObjects(t, rec)
 			srv, ph, placeholders := serverAndPlaceholders(t, objs, tc.server)
 			assert.Equal(t, tc.replicas, dig(t, placeholders.Object, "spec.replicas"))
+			assert.Equal(t, "true", placeholders.GetAnnotations()["pulumi.com/skipAwait"], "Pending placeholders must not fail up")
 			assert.Equal(t, pcName, ph["priorityClassName"])
 			assert.Equal(t, srv["nodeSelector"], ph["nodeSelector"], "the pool's selector, as the server has it")
 			assert.NotEmpty(t, ph["nodeSelector"])
