@@ -187,3 +187,28 @@ func TestBufferCaveats(t *testing.T) {
 		assert.NotContains(t, c, "buffer")
 	}
 }
+
+// TestBufferInEveryMode: GKE documents placeholder pods for Autopilot as for Standard
+// ("Provision extra compute capacity for rapid Pod scaling"), so every cluster mode gets the
+// buffer; on an existing cluster validate says what it relies on.
+func TestBufferInEveryMode(t *testing.T) {
+	buffer := m{"autoscaling": m{"minReplicas": 1, "maxReplicas": 2, "buffer": m{"replicas": 1}}}
+	for mode, cfg := range modeConfigs(t) {
+		t.Run(mode, func(t *testing.T) {
+			rec := mustRun(t, "dev", cfg.with("llmserve:overrides", buffer))
+			rec.one(t, components.TypeCapacityBuffer)
+			rec.one(t, tPriorityClass)
+		})
+	}
+	noGCP := false
+	cfg, err := deploy.Check(deploy.Target{Env: "lab", Model: "llama-3.1-8b"}, deploy.Settings{
+		Project: "my-project", Region: "us-central1", GCPResources: &noGCP,
+		Cluster:    stacks.ClusterConfig{Mode: "existing", Name: "mine"},
+		ModelStore: stacks.ModelStoreConfig{Bucket: "my-weights"},
+		HFToken:    testToken,
+		Overrides:  buffer,
+	})
+	require.NoError(t, err)
+	assert.Contains(t, cfg.Caveats(), "autoscaling.buffer on an existing cluster: its placeholders (priority -10) get nodes only if the cluster's node autoscaler "+
+		"scales up for them (cluster-autoscaler does down to --expendable-pods-priority-cutoff, default -10) and pool.maxNodes (3) matches the pool's real maximum")
+}
