@@ -1,6 +1,6 @@
 // Package components holds llmserve's Pulumi component resources: the GKE cluster and
 // accelerator pool, the model store and its Workload Identity grants, the model server,
-// its monitoring, the metrics adapter and the autoscaler.
+// its monitoring, the metrics adapter, the autoscaler and the capacity buffer.
 //
 // Every component follows one pattern: NewX(ctx, name, args, opts...) validates its
 // arguments, registers a three-part type token (tokens.go), parents every child to itself,

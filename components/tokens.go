@@ -17,6 +17,7 @@ const (
 	TypeDCGMExporter       = "llmserve:monitoring:DCGMExporter"
 	TypeOperatorMonitoring = "llmserve:monitoring:OperatorMonitoring"
 	TypeAutoscaler         = "llmserve:autoscaling:Autoscaler"
+	TypeCapacityBuffer     = "llmserve:autoscaling:CapacityBuffer"
 )
 
 // typeServingAccountOld is ServingNamespace's token before its rename: its alias.

@@ -19,5 +19,5 @@ func (c *Config) Caveats() []string {
 		out = append(out, fmt.Sprintf("JetStream %s on %s is not shown to work by any upstream sample (only TPU v5e single-host); "+
 			"its JetStream may predate jetstream_slots_used_percentage (v0.3); check /metrics on a cluster before relying on it", p.Image, p.Accelerator.Type))
 	}
-	return out
+	return append(out, c.bufferCaveats()...)
 }

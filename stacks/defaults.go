@@ -73,7 +73,8 @@ func (c *Config) applyDefaults(stack string) {
 		if *c.Pool.Create || cl.Mode == catalog.ModeAutopilot {
 			spare = 1
 		}
-		c.Pool.MaxNodes = intPtr(a.MaxReplicas + spare)
+		// The capacity buffer's spare nodes come on top (validateBuffer).
+		c.Pool.MaxNodes = intPtr(a.MaxReplicas + spare + max(a.Buffer.Replicas, 0))
 	}
 	// TPU capacity is scarce: ANY lets the autoscaler take whichever zone has it.
 	def(&c.Pool.LocationPolicy, "ANY")

@@ -96,6 +96,7 @@ type AutoscalingSpec struct {
 	MaxReplicas int                       `yaml:"maxReplicas"`
 	Metrics     []components.MetricTarget `yaml:"metrics"`
 	Behavior    components.BehaviorSpec   `yaml:"behavior"`
+	Buffer      BufferSpec                `yaml:"buffer"` // spare warm nodes (buffer.go)
 }
 
 // profileNameRe is what a profile name may be: a file name in stacks/models, never a path.

@@ -100,6 +100,9 @@ func DeployModel(ctx *pulumi.Context, cfg *Config, infra *Infra) (*components.Mo
 	if err := deployAutoscaling(ctx, cfg, infra.Kube, server); err != nil {
 		return nil, err
 	}
+	if err := deployBuffer(ctx, cfg, infra.Kube, infra.Pool, server); err != nil {
+		return nil, err
+	}
 	return server, nil
 }
 

@@ -54,6 +54,7 @@ func (c *Config) Validate() error {
 	c.validateMetrics(&p)
 	c.validateProfile(&p)
 	c.validateAutoscaling(&p)
+	c.validateBuffer(&p)
 	c.validateLocations(&p)
 	c.validateModeOnly(&p)
 	c.validateBounds(&p)

@@ -85,7 +85,10 @@ func acceptanceConfigs(t *testing.T) []namedConfig {
 		namedConfig{"seed000-prometheus-adapter", seed000Config(t)},
 		namedConfig{"seed002-prometheus-operator", seed002Config(t)},
 		// NVIDIA's DCGM exporter (DaemonSet, Service, ServiceMonitor) on an existing cluster.
-		namedConfig{"seed002-no-gcp", seed002NoGCP(t)})
+		namedConfig{"seed002-no-gcp", seed002NoGCP(t)},
+		// The capacity buffer's PriorityClass and placeholders (issue 19, point 3), on TPU
+		// and GPU.
+		namedConfig{"buffer", bufferConfig(t)}, namedConfig{"buffer-gpu", gpuBufferConfig(t)})
 	return out
 }
 

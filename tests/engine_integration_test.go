@@ -26,6 +26,7 @@ import (
 	autoscalingv2 "k8s.io/api/autoscaling/v2"
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
+	schedulingv1 "k8s.io/api/scheduling/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -65,6 +66,11 @@ func engSettings(namespace string) deploy.Settings {
 		HFToken:      testToken,
 		SkipAwait:    true, // no kubelet: nothing would ever become ready
 	}
+}
+
+// engBufferOverrides are engSettings' overrides with n spare nodes held by placeholders.
+func engBufferOverrides(n int) map[string]any {
+	return map[string]any{"autoscaling": map[string]any{"minReplicas": 1, "maxReplicas": 2, "buffer": map[string]any{"replicas": n}}}
 }
 
 // engEnv is one user's machine: a file:// backend, PULUMI_HOME and work dir of its own, the
@@ -557,6 +563,9 @@ func TestEngineTwoModelsOneEnvironment(t *testing.T) {
 		return s
 	}
 	llama := shared(engSettings(ns))
+	// llama holds a spare node (issue 19, point 3): its cluster-scoped PriorityClass is
+	// named after the namespace, so it never collides with another stack's.
+	llama.Overrides = engBufferOverrides(1)
 	qwen := shared(engSettings(ns))
 	qwen.Overrides = nil
 	// The metrics adapter serves the whole cluster: the first stack installs it.
@@ -604,6 +613,13 @@ func TestEngineTwoModelsOneEnvironment(t *testing.T) {
 		var sec corev1.Secret
 		require.NoError(t, c.Get(ctx, client.ObjectKey{Namespace: ns, Name: m.objects + "-hf-token"}, &sec))
 	}
+	var placeholders appsv1.Deployment
+	require.NoError(t, c.Get(ctx, client.ObjectKey{Namespace: ns, Name: engLlamaObjects + "-buffer"}, &placeholders))
+	require.NotNil(t, placeholders.Spec.Replicas)
+	assert.Equal(t, int32(1), *placeholders.Spec.Replicas)
+	var pc schedulingv1.PriorityClass
+	require.NoError(t, c.Get(ctx, client.ObjectKey{Name: placeholders.Spec.Template.Spec.PriorityClassName}, &pc))
+	assert.Less(t, pc.Value, int32(0), "placeholders rank below every workload")
 	var qwenHPA autoscalingv2.HorizontalPodAutoscaler
 	require.NoError(t, c.Get(ctx, client.ObjectKey{Namespace: ns, Name: "qwen2-5-32b-vllm"}, &qwenHPA))
 	assert.Len(t, qwenHPA.Spec.Metrics, profileMetrics(t, "qwen2.5-32b"), "qwen2.5-32b's HPA has every metric of its profile")
@@ -633,6 +649,7 @@ func TestEngineRenderMode(t *testing.T) {
 	ns := "engine-render-" + engSuffix()
 	env := newEngEnv(t)
 	settings := engSettings(ns)
+	settings.Overrides = engBufferOverrides(1) // the buffer renders too (issue 19, point 3)
 	settings.RenderDir = filepath.Join(env.dir, "manifests")
 	// Rendering reaches no cluster, and the provider refuses a kubeconfig together with
 	// renderYamlToDirectory.
@@ -677,7 +694,7 @@ func TestEngineRenderMode(t *testing.T) {
 	for _, d := range docs {
 		kinds[d.GetKind()]++
 	}
-	for _, k := range []string{"Namespace", "ServiceAccount", "Deployment", "Service", "PodMonitoring", "HorizontalPodAutoscaler", "APIService"} {
+	for _, k := range []string{"Namespace", "ServiceAccount", "Deployment", "Service", "PodMonitoring", "HorizontalPodAutoscaler", "APIService", "PriorityClass"} {
 		assert.NotZero(t, kinds[k], "no %s rendered (%v)", k, kinds)
 	}
 	// Nothing reached the cluster.

@@ -105,6 +105,17 @@ var invalidCases = []invalidCase{
 		"autoscaling.maxReplicas 3: needs 24 TPU chips but llmserve:pool.maxNodes 2 holds 16; raise pool.maxNodes to 3 or lower maxReplicas"},
 	{"idle slices", set("llmserve:pool", m{"minNodes": 3, "maxNodes": 3}),
 		"llmserve:pool.minNodes 3: more idle slices than maxReplicas 2 can ever use; lower pool.minNodes"},
+	// Capacity buffer (issue 19, point 3)
+	{"buffer negative", over(m{"autoscaling": m{"buffer": m{"replicas": -1}}}),
+		"autoscaling.buffer.replicas -1: must not be negative; 0 turns the buffer off"},
+	{"buffer beyond pool", set("llmserve:pool", m{"maxNodes": 2}).andThen(over(m{"autoscaling": m{"minReplicas": 1, "maxReplicas": 2, "buffer": m{"replicas": 1}}})),
+		"autoscaling.buffer.replicas 1: 1 spare nodes next to maxReplicas 2 need 3 nodes (a 1x1 slice each) but llmserve:pool.maxNodes is 2; raise pool.maxNodes to 3 or lower buffer.replicas"},
+	{"buffer beyond pool 70b", set("llmserve:model", "llama-3.1-70b").andThen(set("llmserve:pool", m{"maxNodes": 3})).andThen(over(m{"autoscaling": m{"maxReplicas": 3, "buffer": m{"replicas": 2}}})),
+		"autoscaling.buffer.replicas 2: 2 spare nodes next to maxReplicas 3 need 5 nodes (a 2x4 slice each) but llmserve:pool.maxNodes is 3; raise pool.maxNodes to 5 or lower buffer.replicas"},
+	{"buffer never used", over(m{"autoscaling": m{"buffer": m{"replicas": 2}}}),
+		"autoscaling.buffer.replicas 2: only maxReplicas 4 - minReplicas 3 = 1 replicas can ever start beyond minReplicas, so 1 spare nodes would stay idle; lower buffer.replicas to 1 or raise maxReplicas"},
+	{"buffer as a share", over(m{"autoscaling": m{"buffer": m{"percent": 20}}}),
+		"llmserve:overrides.autoscaling.buffer.percent is not a field; want one of replicas"},
 	// Model store
 	{"bad bucket", set("llmserve:modelStore", m{"bucket": "Google-Weights"}),
 		`llmserve:modelStore.bucket "Google-Weights": may hold only lowercase letters, digits, '-', '_' and '.', and must start and end with a letter or digit (GCS naming rules); set llmserve:modelStore.bucket`},

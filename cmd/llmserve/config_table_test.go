@@ -233,6 +233,10 @@ var cliCases = []cliCase{
 	{name: "driver version", file: with(gemma1b, kv("llmserve:pool", "{driverVersion: '535'}")), key: "llmserve:pool.driverVersion", want: "want LATEST or DEFAULT"},
 	{name: "capacity", file: kv("llmserve:pool", "{maxNodes: 1}"), args: []string{"--set", "overrides.autoscaling.minReplicas=1", "--set", "overrides.autoscaling.maxReplicas=2"}, key: "autoscaling.maxReplicas", want: "raise pool.maxNodes to 2"},
 	{name: "idle slices", file: kv("llmserve:pool", "{minNodes: 5, maxNodes: 5}"), key: "llmserve:pool.minNodes", want: "more idle slices"},
+	{name: "buffer negative", args: []string{"--set", "overrides.autoscaling.buffer.replicas=-1"}, key: "autoscaling.buffer.replicas", want: "must not be negative"},
+	{name: "buffer beyond pool", file: with(kv("llmserve:pool", "{maxNodes: 5}"), over("{autoscaling: {minReplicas: 1, buffer: {replicas: 2}}}")), key: "autoscaling.buffer.replicas", want: "raise pool.maxNodes to 6 or lower buffer.replicas"},
+	{name: "buffer never used", file: over("{autoscaling: {buffer: {replicas: 3}}}"), key: "autoscaling.buffer.replicas", want: "lower buffer.replicas to 1"},
+	{name: "buffer word", file: over("{autoscaling: {buffer: {replicas: one}}}"), key: "llmserve:overrides.autoscaling.buffer.replicas", want: "want a whole number"},
 
 	// Settings the mode ignores.
 	{name: "existing with zones", file: with(existing, kv("llmserve:cluster", "{mode: existing, name: mine, zones: [us-central1-b]}")), key: "llmserve:cluster.zones", want: "ignored in mode existing"},
