@@ -92,7 +92,11 @@ type ModelServer struct {
 	Selector map[string]string
 	// MetricsPort (a port name) and MetricsPath are where the server exports metrics.
 	MetricsPort, MetricsPath string
-	DeploymentName           pulumi.StringOutput
+	// Port and HealthPath are where the server answers requests and health checks (for
+	// the gateway's InferencePool and health check).
+	Port           int
+	HealthPath     string
+	DeploymentName pulumi.StringOutput
 }
 
 // NewModelServer creates the Deployment, Service and PDB.
@@ -115,6 +119,7 @@ func NewModelServer(ctx *pulumi.Context, name string, args *ModelServerArgs, opt
 	mounts = append(mounts, args.XLACache.mount()...)
 	eng := args.engine(env, mounts)
 	s.MetricsPort, s.MetricsPath = eng.metricsPort, eng.metricsPath
+	s.Port, s.HealthPath = args.Port, eng.healthPath
 
 	volumes := args.GCSFuse.volumes()
 	// vLLM's workers exchange tensors through shared memory; the default 64Mi is too small.
