@@ -50,6 +50,7 @@ func goldenStacks(t *testing.T) map[string]stackConfig {
 		"dev":                       devConfig(t),
 		"dev-seed000-prom-adapter":  seed000Config(t),
 		"dev-seed002-prom-operator": seed002Config(t),
+		"dev-routing-gateway":       gatewayConfig(t),
 	}
 	for _, p := range stacks.ProfileNames() {
 		s["dev-"+p] = devConfig(t).with("llmserve:model", p).without("llmserve:overrides")

@@ -33,6 +33,7 @@ func securityConfigs(t *testing.T) []namedConfig {
 		{"seed000-prometheus-adapter", seed000Config(t)},
 		{"seed002-prometheus-operator", seed002Config(t)},
 		{"seed002-no-gcp", seed002NoGCP(t)},
+		{"gateway", gatewayConfig(t)},
 	}
 }
 
