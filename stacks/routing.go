@@ -65,9 +65,14 @@ func deployGateway(ctx *pulumi.Context, cfg *Config, kube components.Kube, serve
 		return nil
 	}
 	name := cfg.ObjectName()
-	opts := []pulumi.ResourceOption{pulumi.DependsOn(append([]pulumi.Resource{server}, after...))}
+	// Not after the server: the gateway needs its namespace (server.Namespace resolves once
+	// it exists) and the proxy-only subnet, not ready replicas.
+	var opts []pulumi.ResourceOption
+	if len(after) > 0 {
+		opts = append(opts, pulumi.DependsOn(after))
+	}
 	_, err := components.NewInferenceGateway(ctx, name+"-routing", &components.InferenceGatewayArgs{
-		Kube: kube, Namespace: pulumi.String(cfg.Serving.Namespace), Name: name,
+		Kube: kube, Namespace: server.Namespace, Name: name,
 		Selector: server.Selector, Port: server.Port, HealthPath: server.HealthPath,
 		GatewayClass: cfg.gatewayClass(), Image: catalog.EPPImage,
 		CPU: catalog.EPPCPU, Memory: catalog.EPPMemory,
