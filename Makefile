@@ -55,6 +55,7 @@ lint: tools-lint
 ## crds: the CRDs the apiserver tests install (from ../shared/crds in CI, upstream otherwise)
 crds:
 	tools/crds.sh
+	tools/crds-gateway.sh
 
 ## test-unit: Pulumi mocks only; seconds
 test-unit:

@@ -36,6 +36,12 @@ type ClusterArgs struct {
 	// EnableDCGM turns on GKE's managed DCGM metrics (GPU clusters): GKE installs the
 	// DCGM exporter and its drivers itself.
 	EnableDCGM bool
+	// GatewayAPI turns on GKE's Gateway API (channel standard) and, on Standard clusters,
+	// the HttpLoadBalancing add-on: what GKE Inference Gateway needs from the cluster
+	// (serving.routing gateway; "Deploy GKE Inference Gateway", GKE Gateway controller
+	// requirements). Both are on the cluster itself, so they apply in standard and
+	// autopilot mode; an existing cluster is checked before deploying instead.
+	GatewayAPI bool
 	// RenderDir makes the provider write manifests to a directory instead of applying them;
 	// then no GKE cluster or pool is registered whatever the mode, only its name is used.
 	RenderDir string
@@ -156,6 +162,12 @@ func (c *Cluster) createGKE(ctx *pulumi.Context, name string, args *ClusterArgs)
 			ManagedPrometheus: &container.ClusterMonitoringConfigManagedPrometheusArgs{Enabled: pulumi.Bool(true)},
 		},
 	}
+	if args.GatewayAPI {
+		// GKE installs the Gateway API CRDs and its controller (and, from
+		// 1.34.0-gke.1626000, the InferencePool CRD: llm-d's GKE guide) with the standard
+		// channel. The cluster must be VPC-native; new clusters are by default.
+		ca.GatewayApiConfig = &container.ClusterGatewayApiConfigArgs{Channel: pulumi.String("CHANNEL_STANDARD")}
+	}
 	if args.MinMasterVersion != "" {
 		ca.MinMasterVersion = pulumi.String(args.MinMasterVersion)
 	}
@@ -175,9 +187,15 @@ func (c *Cluster) createGKE(ctx *pulumi.Context, name string, args *ClusterArgs)
 		// The default pool cannot be shaped; replace it with the system pool below.
 		ca.RemoveDefaultNodePool = pulumi.Bool(true)
 		ca.InitialNodeCount = pulumi.Int(1)
-		ca.AddonsConfig = &container.ClusterAddonsConfigArgs{
+		addons := &container.ClusterAddonsConfigArgs{
 			GcsFuseCsiDriverConfig: &container.ClusterAddonsConfigGcsFuseCsiDriverConfigArgs{Enabled: pulumi.Bool(true)},
 		}
+		if args.GatewayAPI {
+			// On by default, but a cluster created without it cannot run GKE Gateways;
+			// say so rather than rely on the default. (Autopilot manages its add-ons.)
+			addons.HttpLoadBalancing = &container.ClusterAddonsConfigHttpLoadBalancingArgs{Disabled: pulumi.Bool(false)}
+		}
+		ca.AddonsConfig = addons
 	}
 	cl, err := container.NewCluster(ctx, name+"-gke", ca, pulumi.Parent(c))
 	if err != nil {

@@ -92,7 +92,15 @@ type ModelServer struct {
 	Selector map[string]string
 	// MetricsPort (a port name) and MetricsPath are where the server exports metrics.
 	MetricsPort, MetricsPath string
-	DeploymentName           pulumi.StringOutput
+	// Port and HealthPath are where the server answers requests and health checks (for
+	// the gateway's InferencePool and health check).
+	Port       int
+	HealthPath string
+	// Namespace is the server's namespace as given (an output of the namespace's creation
+	// when llmserve creates it): objects beside the server take it to wait for the
+	// namespace, not for the server.
+	Namespace      pulumi.StringInput
+	DeploymentName pulumi.StringOutput
 }
 
 // NewModelServer creates the Deployment, Service and PDB.
@@ -115,6 +123,7 @@ func NewModelServer(ctx *pulumi.Context, name string, args *ModelServerArgs, opt
 	mounts = append(mounts, args.XLACache.mount()...)
 	eng := args.engine(env, mounts)
 	s.MetricsPort, s.MetricsPath = eng.metricsPort, eng.metricsPath
+	s.Port, s.HealthPath, s.Namespace = args.Port, eng.healthPath, args.Namespace
 
 	volumes := args.GCSFuse.volumes()
 	// vLLM's workers exchange tensors through shared memory; the default 64Mi is too small.

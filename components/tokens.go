@@ -18,6 +18,10 @@ const (
 	TypeOperatorMonitoring = "llmserve:monitoring:OperatorMonitoring"
 	TypeAutoscaler         = "llmserve:autoscaling:Autoscaler"
 	TypeCapacityBuffer     = "llmserve:autoscaling:CapacityBuffer"
+	// TypeInferenceGateway is GKE Inference Gateway for one model (serving.routing gateway).
+	TypeInferenceGateway = "llmserve:serving:InferenceGateway"
+	// TypeProxySubnet is the region's proxy-only subnet the gateway's load balancer needs.
+	TypeProxySubnet = "llmserve:gke:ProxySubnet"
 )
 
 // typeServingAccountOld is ServingNamespace's token before its rename: its alias.

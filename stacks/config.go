@@ -122,6 +122,10 @@ type ServingConfig struct {
 	// Exposure: cluster (ClusterIP, default) | internal (GKE internal LB) | public.
 	Exposure    string `yaml:"exposure,omitempty"`
 	AllowPublic bool   `yaml:"allowPublic,omitempty"`
+	// Routing: service (a Kubernetes Service, default) | gateway (GKE Inference Gateway
+	// in front of an InferencePool; stacks/routing.go).
+	Routing string        `yaml:"routing,omitempty"`
+	Gateway GatewayConfig `yaml:"gateway,omitempty"`
 }
 
 // MetricsConfig is llmserve:metrics: how server metrics reach the HPA.

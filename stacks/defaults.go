@@ -93,6 +93,11 @@ func (c *Config) applyDefaults(stack string) {
 	}
 	def(&s.ServiceAccount, c.ObjectName())
 	def(&s.Exposure, "cluster")
+	// The Service stays the default until the lab has measured the gateway (issue 20).
+	def(&s.Routing, catalog.RoutingService)
+	if s.Routing == catalog.RoutingGateway && s.Gateway.ProxySubnet == "" {
+		def(&s.Gateway.ProxySubnetRange, catalog.DefaultProxySubnetRange)
+	}
 
 	mt := &c.Metrics
 	def(&mt.Backend, catalog.BackendManaged)

@@ -37,6 +37,10 @@ func Deploy(ctx *pulumi.Context, cfg *Config) error {
 	ctx.Export("deployment", server.DeploymentName)
 	ctx.Export("endpoint", pulumi.Sprintf("http://%s.%s.svc.cluster.local:%d", cfg.ObjectName(), cfg.Serving.Namespace, cfg.Profile.Server.Port))
 	ctx.Export("model", pulumi.String(cfg.Profile.Model))
+	if cfg.usesGateway() {
+		// The Gateway's address is GKE's to assign (status.addresses); kubectl shows it.
+		ctx.Export("gateway", pulumi.Sprintf("%s/%s", cfg.Serving.Namespace, cfg.ObjectName()))
+	}
 	return nil
 }
 
@@ -46,6 +50,8 @@ type Infra struct {
 	Kube    components.Kube
 	Pool    components.PoolCapacity
 	Bucket  pulumi.StringOutput
+	// ProxySubnet is the proxy-only subnet created for routing gateway, or nil.
+	ProxySubnet pulumi.Resource
 }
 
 // DeployInfra creates the cluster (or its provider), the accelerator pool, the bucket and
@@ -57,6 +63,9 @@ func DeployInfra(ctx *pulumi.Context, cfg *Config) (*Infra, error) {
 	// mocks there is no cluster to ask.)
 	if !ctx.RunningWithMocks() {
 		if err := checkNamespaceOwnership(cfg, ctx.Stack()); err != nil {
+			return nil, err
+		}
+		if err := checkGatewayAPIs(cfg); err != nil {
 			return nil, err
 		}
 	}
@@ -72,6 +81,7 @@ func DeployInfra(ctx *pulumi.Context, cfg *Config) (*Infra, error) {
 		SystemPool: components.SystemPoolArgs{MachineType: cl.SystemPool.MachineType, MinNodes: *cl.SystemPool.MinNodes, MaxNodes: *cl.SystemPool.MaxNodes},
 		Kubeconfig: kubeconfigInput(cl.Kubeconfig), Context: cl.Context, RenderDir: cfg.RenderDir,
 		EnableDCGM: !catalog.IsTPU(cfg.Profile.Accelerator.Type),
+		GatewayAPI: cfg.usesGateway(),
 	})
 	if err != nil {
 		return nil, err
@@ -84,8 +94,12 @@ func DeployInfra(ctx *pulumi.Context, cfg *Config) (*Infra, error) {
 	if err != nil {
 		return nil, err
 	}
+	proxySubnet, err := deployProxySubnet(ctx, cfg)
+	if err != nil {
+		return nil, err
+	}
 	kube := components.Kube{Provider: cluster.Provider, SkipAwait: cfg.SkipAwait, Stack: ctx.Stack()}
-	return &Infra{Cluster: cluster, Kube: kube, Pool: pool, Bucket: bucket}, nil
+	return &Infra{Cluster: cluster, Kube: kube, Pool: pool, Bucket: bucket, ProxySubnet: proxySubnet}, nil
 }
 
 // DeployModel adds one model's server, scraping and autoscaler on infra. Its objects are
@@ -101,6 +115,13 @@ func DeployModel(ctx *pulumi.Context, cfg *Config, infra *Infra) (*components.Mo
 		return nil, err
 	}
 	if err := deployBuffer(ctx, cfg, infra.Kube, infra.Pool, server); err != nil {
+		return nil, err
+	}
+	var after []pulumi.Resource
+	if infra.ProxySubnet != nil {
+		after = append(after, infra.ProxySubnet)
+	}
+	if err := deployGateway(ctx, cfg, infra.Kube, server, after); err != nil {
 		return nil, err
 	}
 	return server, nil

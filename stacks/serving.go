@@ -68,6 +68,6 @@ func deployServing(ctx *pulumi.Context, cfg *Config, kube components.Kube, pool 
 				fmt.Sprint(p.JetStream.PerDeviceBatchSize, p.JetStream.MaxPrefillPredictLength, p.JetStream.MaxTargetLength)),
 		},
 		StartupTimeoutSeconds: p.Probes.StartupTimeoutSeconds, ProbePeriodSeconds: p.Probes.PeriodSeconds,
-		MaxReplicas: p.Autoscaling.MaxReplicas, Exposure: sv.Exposure,
+		MaxReplicas: p.Autoscaling.MaxReplicas, Exposure: cfg.serverExposure(),
 	}, pulumi.DependsOn([]pulumi.Resource{acct}))
 }

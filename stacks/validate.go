@@ -51,6 +51,7 @@ func (c *Config) Validate() error {
 	c.validatePool(&p)
 	c.validateStore(&p)
 	c.validateServing(&p)
+	c.validateRouting(&p)
 	c.validateMetrics(&p)
 	c.validateProfile(&p)
 	c.validateAutoscaling(&p)

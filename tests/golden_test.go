@@ -51,6 +51,7 @@ func goldenStacks(t *testing.T) map[string]stackConfig {
 		"dev-seed000-prom-adapter":  seed000Config(t),
 		"dev-seed002-prom-operator": seed002Config(t),
 		"dev-buffer":                bufferConfig(t),
+		"dev-routing-gateway":       gatewayConfig(t),
 	}
 	for _, p := range stacks.ProfileNames() {
 		s["dev-"+p] = devConfig(t).with("llmserve:model", p).without("llmserve:overrides")

@@ -20,6 +20,8 @@ func TestCurrentImages(t *testing.T) {
 		"us-docker.pkg.dev/cloud-tpu-images/inference/jetstream-http:v0.2.3":       true,
 		"us-docker.pkg.dev/cloud-tpu-images/inference/inference-checkpoint:v0.2.4": true,
 		"nvcr.io/nvidia/k8s/dcgm-exporter:4.6.0-4.8.3-distroless":                  true,
+		// The endpoint picker of routing gateway (catalog.EPPImage, issue 20).
+		"registry.k8s.io/gateway-api-inference-extension/epp:v1.5.0": true,
 	}
 	seen := map[string]bool{}
 	for _, tc := range securityConfigs(t) {
@@ -43,4 +45,5 @@ func TestCurrentImages(t *testing.T) {
 	}
 	assert.True(t, seen["gcr.io/gke-release/custom-metrics-stackdriver-adapter:v0.16.10-gke.0"], "the adapter was not deployed: %v", seen)
 	assert.True(t, seen["nvcr.io/nvidia/k8s/dcgm-exporter:4.6.0-4.8.3-distroless"], "the DCGM exporter was not deployed: %v", seen)
+	assert.True(t, seen["registry.k8s.io/gateway-api-inference-extension/epp:v1.5.0"], "the endpoint picker was not deployed: %v", seen)
 }

@@ -34,6 +34,7 @@ func securityConfigs(t *testing.T) []namedConfig {
 		{"seed002-prometheus-operator", seed002Config(t)},
 		{"seed002-no-gcp", seed002NoGCP(t)},
 		{"buffer", bufferConfig(t)},
+		{"gateway", gatewayConfig(t)},
 	}
 }
 
