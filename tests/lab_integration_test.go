@@ -257,7 +257,9 @@ func TestLabClusterAutoscalerAddsAndRemovesNodes(t *testing.T) {
 			t.Log(lab.PlainLine(r))
 		}
 		if r.Nodes > r.NodesReady {
-			boundEarly = append(boundEarly, podsOnUnreadyNodes(ctx, t, l)...)
+			bad, err := lab.BoundToUnreadyNodes(ctx, l.Kube, l.Namespace)
+			require.NoError(t, err)
+			boundEarly = append(boundEarly, bad...)
 		}
 		switch {
 		case pendingAt < 0 && r.Unschedulable > 0:
@@ -410,28 +412,4 @@ func tailString(s string, n int) string {
 		return s[len(s)-n:]
 	}
 	return s
-}
-
-// podsOnUnreadyNodes lists the lab's pods bound to a node that is not Ready, as
-// "pod -> node": a real node carries the not-ready taint until Ready, so none should be.
-func podsOnUnreadyNodes(ctx context.Context, t *testing.T, l *lab.Lab) []string {
-	nodes, err := l.Kube.CoreV1().Nodes().List(ctx, metav1.ListOptions{})
-	require.NoError(t, err)
-	ready := map[string]bool{}
-	for _, n := range nodes.Items {
-		for _, c := range n.Status.Conditions {
-			if c.Type == corev1.NodeReady && c.Status == corev1.ConditionTrue {
-				ready[n.Name] = true
-			}
-		}
-	}
-	pods, err := l.Kube.CoreV1().Pods(l.Namespace).List(ctx, metav1.ListOptions{})
-	require.NoError(t, err)
-	var bad []string
-	for _, p := range pods.Items {
-		if p.Spec.NodeName != "" && !ready[p.Spec.NodeName] {
-			bad = append(bad, p.Name+" -> "+p.Spec.NodeName)
-		}
-	}
-	return bad
 }
