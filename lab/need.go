@@ -1,12 +1,12 @@
 package lab
 
 import (
-	"math"
 	"time"
 )
 
-// needMeter estimates the replicas the arriving load needs: the slot-seconds of the requests
-// that arrived in the last window, per second, over a replica's slots.
+// needMeter estimates the replicas the arriving load needs, live: the replicas (replicasFor)
+// that serve the slot-seconds of the requests that arrived in the last window (NeedWindow
+// in the lab), the oracle's definition over a trailing window.
 type needMeter struct {
 	m      ServerModel
 	window time.Duration
@@ -39,5 +39,5 @@ func (n *needMeter) replicas(now time.Duration) int {
 	for _, r := range n.reqs {
 		work += n.m.SlotTime(float64(r.Input), float64(r.Output)).Seconds()
 	}
-	return int(math.Ceil(work/n.span(now)/float64(n.m.MaxNumSeqs) - 1e-9))
+	return replicasFor(work, seconds(n.span(now)), n.m.MaxNumSeqs)
 }

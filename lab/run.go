@@ -27,6 +27,15 @@ func (l *Lab) Outcomes() ([]Outcome, int) {
 	return out, queued
 }
 
+// Arrivals returns the requests of the last Run, arrival times from its start: what the
+// oracle of the run is computed from (OracleFor).
+func (l *Lab) Arrivals() []Request { return append([]Request(nil), l.arrived...) }
+
+// Oracle is the oracle of the last Run of sc: the need of its arrivals, window by window.
+func (l *Lab) Oracle(sc Scenario) Oracle {
+	return OracleFor(l.arrived, l.Model, sc.Duration(), NeedWindow)
+}
+
 // Pods returns what the lab saw of every replica so far.
 func (l *Lab) Pods() map[string]PodLife {
 	out := map[string]PodLife{}
@@ -59,10 +68,10 @@ func (l *Lab) Run(ctx context.Context, sc Scenario, tick func(Row)) ([]Row, erro
 func (l *Lab) drive(ctx context.Context, sc Scenario, seed uint64, each func(Row) bool) error {
 	src := NewSource(sc, l.Model.Capacity(), l.Lengths, seed)
 	origin := l.Now()
-	l.origin = origin
+	l.origin, l.arrived = origin, nil
 	step := time.NewTicker(l.tick())
 	defer step.Stop()
-	need := newNeedMeter(l.Model, time.Minute)
+	need := newNeedMeter(l.Model, NeedWindow)
 	as := l.Stack.Profile.Autoscaling
 	for {
 		select {
@@ -75,6 +84,10 @@ func (l *Lab) drive(ctx context.Context, sc Scenario, seed uint64, each func(Row
 			return nil
 		}
 		arr := arrivals(src, need, t, origin)
+		for _, r := range arr {
+			r.Arrival -= origin
+			l.arrived = append(l.arrived, r)
+		}
 		row, err := l.observe(ctx, arr, sc.At(t), origin, false)
 		if err != nil {
 			return err

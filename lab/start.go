@@ -45,6 +45,7 @@ type Lab struct {
 	stopAdapter context.CancelFunc
 	wallStart   time.Time
 	origin      time.Duration // world time the last Run began
+	arrived     []Request     // the last drive's requests, arrivals from its start
 	pods        map[string]*PodLife
 }
 

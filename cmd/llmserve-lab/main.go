@@ -66,7 +66,7 @@ func run() error {
 	fresh := flag.Bool("fresh", false, "start right after the deployment: the first replicas compile cold, no XLA cache published")
 	settle := flag.Bool("settle", true, "before measuring, serve the scenario's starting load until the HPA and the pool settle on it (false: the scenario starts from minReplicas ready, its load arriving from nothing); not with -fresh")
 	nodes := flag.Int("nodes", 0, "a fixed pool of this many TPU nodes and no cluster-autoscaler (0: the autoscaler on the pool's minNodes..maxNodes)")
-	maxReplicas := flag.Int("max-replicas", 0, "override autoscaling.maxReplicas (0: the profile's)")
+	maxReplicas := flag.Int("max-replicas", 0, "override autoscaling.maxReplicas (0: the profile's); the pool's maxNodes follows it")
 	overrides := flag.String("overrides", "", "YAML of profile keys laid over every run's policy (llmserve:overrides), e.g. '{autoscaling: {minReplicas: 2}}': try a policy of your own")
 	trace := flag.String("trace", "", "CSV trace to replay (arrival_seconds,input_tokens,output_tokens) as the trace scenario")
 	genTrace := flag.String("gen-trace", "", "write the scenario's generated requests as a CSV trace to this file and exit")
@@ -318,6 +318,9 @@ func runOnce(ctx context.Context, out io.Writer, outDir string, cfg lab.Config, 
 	rows, runErr := l.Run(ctx, sc, view.Show)
 	outcomes, queued := l.Outcomes()
 	sum := lab.Summarize(policy, rows, outcomes, queued, o.slo, lab.Pricing{ChipHourUSD: o.chipHour, ChipsPerNode: l.ChipsPerNode})
+	sum.Oracle = l.Oracle(sc)
+	fmt.Fprintf(out, "llmserve lab: oracle %.1f replica-min (peak need %d); %s paid %.1f node-min, %.2fx the oracle\n",
+		sum.Oracle.ReplicaMinutes, sum.Oracle.PeakNeed, policy, sum.NodeMinutes, sum.Oracle.Times(sum.NodeMinutes))
 	csvPath, pngPath := filepath.Join(outDir, name+".csv"), filepath.Join(outDir, name+".png")
 	err = errors.Join(runErr, lab.WriteCSV(csvPath, rows), lab.WritePNG(pngPath, policy+" "+sc.Name, rows))
 	fmt.Fprintf(out, "llmserve lab: timeline %s, plot %s\n", csvPath, pngPath)
