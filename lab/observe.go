@@ -19,22 +19,36 @@ import (
 func (l *Lab) observe(ctx context.Context, arrivals []Request, ph Phase, origin time.Duration, prewarmed bool) (Row, error) {
 	now := l.Now()
 	sel := labels.SelectorFromSet(map[string]string{components.LabelName: l.Name, components.LabelComponent: "model-server"})
-	pods, err := l.Kube.CoreV1().Pods(l.Namespace).List(ctx, metav1.ListOptions{LabelSelector: sel.String()})
+	// Every pod, not only the replicas: any pod that runs the server image on a node (a
+	// placeholder holding a spare node, say) leaves the image there (ImageCache). Pods are
+	// read before nodes (see BoundToUnreadyNodes).
+	all, err := l.Kube.CoreV1().Pods("").List(ctx, metav1.ListOptions{})
 	if err != nil {
 		return Row{}, fmt.Errorf("lab: pods: %w", err)
+	}
+	pods, others := &corev1.PodList{}, []corev1.Pod{}
+	for _, p := range all.Items {
+		if p.Namespace == l.Namespace && sel.Matches(labels.Set(p.Labels)) {
+			pods.Items = append(pods.Items, p)
+		} else {
+			others = append(others, p)
+		}
 	}
 	nodes, err := l.Kube.CoreV1().Nodes().List(ctx, metav1.ListOptions{})
 	if err != nil {
 		return Row{}, fmt.Errorf("lab: nodes: %w", err)
 	}
 	nodesReady := 0
-	readyNode := map[string]bool{}
+	readyNode, exists := map[string]bool{}, map[string]bool{}
 	for i := range nodes.Items {
+		exists[nodes.Items[i].Name] = true
 		if nodeReady(&nodes.Items[i]) {
 			nodesReady++
 			readyNode[nodes.Items[i].Name] = true
 		}
 	}
+	l.images.Forget(exists) // a removed node takes its images with it
+	l.recordPulls(others, readyNode, now)
 	var ready []string
 	pending, loading := 0, 0
 	for i := range pods.Items {
@@ -58,7 +72,14 @@ func (l *Lab) observe(ctx context.Context, arrivals []Request, ph Phase, origin 
 			loading++
 			if life == nil {
 				warm := l.XLA.Warm(now)
-				life = &PodLife{Started: now, ColdStart: l.ColdStart.Duration(warm), Warm: warm, ReadyAt: -1}
+				node, image := p.Spec.NodeName, serverImage(p)
+				pull := l.ColdStart.Pull()
+				if prewarmed {
+					pull = 0 // served before the scenario: the image is there
+				}
+				wait := l.images.Pull(node, image, now, pull)
+				life = &PodLife{Started: now, ColdStart: l.ColdStart.On(warm, wait), Warm: warm, ReadyAt: -1,
+					Node: node, ImageCached: pull > 0 && wait < pull}
 				if prewarmed {
 					life.ColdStart, life.Warm = 0, true
 				}
@@ -125,4 +146,38 @@ func hpaCondition(h *autoscalingv2.HorizontalPodAutoscaler, t autoscalingv2.Hori
 		}
 	}
 	return ""
+}
+
+// ServerContainer is the name of the model server's container in a replica (components:
+// the vLLM and JetStream containers are both "server"): its image is the one the cold
+// start pulls.
+const ServerContainer = "server"
+
+// serverImage is the image of a replica's server container (its first container's if none
+// is named ServerContainer).
+func serverImage(p *corev1.Pod) string {
+	for _, c := range p.Spec.Containers {
+		if c.Name == ServerContainer {
+			return c.Image
+		}
+	}
+	if len(p.Spec.Containers) > 0 {
+		return p.Spec.Containers[0].Image
+	}
+	return ""
+}
+
+// recordPulls records in the image cache the images of the pods other than the replicas
+// (theirs are recorded when their cold start begins) running on a Ready node, such as a
+// placeholder running the server image: it pulls them once it starts, as a replica would.
+func (l *Lab) recordPulls(others []corev1.Pod, readyNode map[string]bool, now time.Duration) {
+	for i := range others {
+		p := &others[i]
+		if p.Spec.NodeName == "" || !readyNode[p.Spec.NodeName] || p.Status.Phase != corev1.PodRunning {
+			continue
+		}
+		for _, c := range p.Spec.Containers {
+			l.images.Pull(p.Spec.NodeName, c.Image, now, l.ColdStart.Pull())
+		}
+	}
 }

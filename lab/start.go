@@ -47,6 +47,7 @@ type Lab struct {
 	origin      time.Duration // world time the last Run began
 	arrived     []Request     // the last drive's requests, arrivals from its start
 	pods        map[string]*PodLife
+	images      ImageCache
 }
 
 // PodLife is what the lab saw of one replica, in world time: when it was scheduled on a
@@ -55,6 +56,10 @@ type Lab struct {
 type PodLife struct {
 	Started, ColdStart, ReadyAt time.Duration
 	Warm, Patched               bool
+	// Node is where it runs; ImageCached says the node held the server image when it
+	// started, so its cold start had no image pull (ImageCache).
+	Node        string
+	ImageCached bool
 }
 
 // Start brings the lab up: resolves the stack's config, starts the cluster, installs the
