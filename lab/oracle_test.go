@@ -1,6 +1,7 @@
 package lab
 
 import (
+	"strings"
 	"testing"
 	"time"
 
@@ -71,4 +72,26 @@ func TestLiveNeedMatchesOracle(t *testing.T) {
 	}
 	// The ramp ends near 6 replicas' worth; the oracle's peak is about there.
 	require.InDelta(t, 6, o.PeakNeed, 1.5)
+}
+
+// TestTableGivesOracleMultiplesAndStaticSaving: a policy that held 7.5 replica-minutes and
+// paid 10 node-minutes against an oracle of 5 and a static pool of 12.5 reads 1.50x and
+// 2.00x the oracle and 20% less than static; one paying 15 node-minutes, 20% more; the
+// oracle and static rows close the table.
+func TestTableGivesOracleMultiplesAndStaticSaving(t *testing.T) {
+	o := Oracle{Duration: 5 * time.Minute, ReplicaMinutes: 5, PeakNeed: 2, StaticMinutes: 12.5}
+	sums := []Summary{
+		{Variant: "thrifty", SLO: 2 * time.Second, ReplicaMinutes: 7.5, NodeMinutes: 10, Oracle: o},
+		{Variant: "pinned", SLO: 2 * time.Second, ReplicaMinutes: 15, NodeMinutes: 15, Oracle: o},
+	}
+	var b strings.Builder
+	WriteTable(&b, sums)
+	lines := strings.Split(strings.TrimSpace(b.String()), "\n")
+	require.Len(t, lines, 6, b.String())
+	require.Contains(t, lines[2], "| 7.5 (1.50x) | 10.0 (2.00x) | 20% less |")
+	require.Contains(t, lines[3], "| 15.0 (3.00x) | 15.0 (3.00x) | 20% more |")
+	require.True(t, strings.HasPrefix(lines[4], "| oracle"), lines[4])
+	require.Contains(t, lines[4], "| 5.0 (1.00x) | 5.0 (1.00x) | 60% less |")
+	require.True(t, strings.HasPrefix(lines[5], "| static pool of 2 "), lines[5])
+	require.Contains(t, lines[5], "| 12.5 (2.50x) | 12.5 (2.50x) | 0% less |")
 }
