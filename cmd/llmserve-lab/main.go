@@ -353,14 +353,18 @@ func scaleAll(cfg lab.Config, scs []lab.Scenario, peak float64) ([]lab.Scenario,
 	return out, nil
 }
 
-// writeTrace saves a scenario's generated requests as a CSV trace.
+// writeTrace saves a scenario's requests as a CSV trace (its replayed trace, scaled if
+// -peak, or its generated load) and prints their oracle.
 func writeTrace(path string, cfg lab.Config, sc lab.Scenario) error {
 	st, err := lab.ResolveConfig(cfg.Target, lab.StackSettings(nil, nil, ""))
 	if err != nil {
 		return err
 	}
 	m := lab.ModelFor(*st, cfg)
-	reqs := lab.GenerateTrace(sc, m.Capacity(), cfg.Lengths, cfg.Seed)
+	reqs := sc.Trace // a replayed trace (-trace), scaled by -peak
+	if len(reqs) == 0 {
+		reqs = lab.GenerateTrace(sc, m.Capacity(), cfg.Lengths, cfg.Seed)
+	}
 	f, err := os.Create(path)
 	if err != nil {
 		return err
@@ -369,7 +373,9 @@ func writeTrace(path string, cfg lab.Config, sc lab.Scenario) error {
 		_ = f.Close()
 		return err
 	}
-	fmt.Printf("llmserve lab: %d requests of %s (%s) written to %s\n", len(reqs), sc.Name, sc.Duration(), path)
+	o := lab.OracleFor(reqs, m, sc.Duration(), lab.NeedWindow)
+	fmt.Printf("llmserve lab: %d requests of %s (%s) written to %s; peak need %d replicas, oracle %.1f replica-min, static pool %.1f\n",
+		len(reqs), sc.Name, sc.Duration(), path, o.PeakNeed, o.ReplicaMinutes, o.StaticMinutes)
 	return f.Close()
 }
 
