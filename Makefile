@@ -101,12 +101,24 @@ clean-tools:
 demo: tools crds
 	go run ./cmd/llmserve-lab -scenario plateau -speed 10
 
-## bench-lab: the four HPA policies on the plateau, diurnal, trace and bursts scenarios at 10x
-## speed, four runs at a time, each in its own local cluster; prints one table per scenario and
-## writes compare.md and the plots under $LLMSERVE_LAB_DIR. Not part of `make test`.
-.PHONY: bench-lab
-bench-lab: tools crds
+## bench-lab: both sets of lab benchmarks below, one after the other. Not part of `make test`.
+.PHONY: bench-lab bench-lab-small bench-lab-scale
+bench-lab: bench-lab-small bench-lab-scale
+
+## bench-lab-small: the four HPA policies on the 4-slice plateau, diurnal, trace and bursts
+## scenarios at 10x speed, four runs at a time, each in its own local cluster; prints one table
+## per scenario (with the oracle and the static pool) and writes compare.md and the plots under
+## $LLMSERVE_LAB_DIR (about 25 minutes)
+bench-lab-small: tools crds
 	go run ./cmd/llmserve-lab -compare -scenario plateau,diurnal,trace,bursts -speed 10 -parallel 4
+
+## bench-lab-scale: the same policies at the scale users run: maxReplicas 16, the day (4 h 15 min
+## of world time with a long night) and the trace and bursts scenarios scaled to a peak of 12
+## replicas' worth, at 10x speed, four at a time, under $LLMSERVE_LAB_DIR/scale (estimated 45+
+## minutes: the day alone is 25.5 minutes of wall time; not yet measured end to end)
+bench-lab-scale: tools crds
+	LLMSERVE_LAB_DIR=$${LLMSERVE_LAB_DIR:-$$HOME/.cache/llmserve/lab}/scale \
+	go run ./cmd/llmserve-lab -compare -scenario day,trace,bursts -peak 12 -max-replicas 16 -speed 10 -parallel 4
 
 ## demo-down: stop a lab left running (a killed `make demo`): its process and its cluster
 .PHONY: demo-down

@@ -54,15 +54,28 @@ func DefaultColdStart(weightsGB float64) ColdStart {
 		EngineStart: DefaultEngineStart, XLACold: DefaultXLACold, XLAWarm: DefaultXLAWarm}
 }
 
-// Duration is the time from scheduling to serving, with a warm XLA cache or a cold one.
+// Duration is the time from scheduling to serving, with a warm XLA cache or a cold one, on
+// a node that has to pull the image.
 func (c ColdStart) Duration(warm bool) time.Duration {
+	return c.On(warm, c.Pull())
+}
+
+// Pull is the image pull on a node that does not hold the image.
+func (c ColdStart) Pull() time.Duration {
+	if c.PullGBps <= 0 {
+		return 0
+	}
+	return seconds(c.ImageGB / c.PullGBps)
+}
+
+// On is the time from scheduling to serving on a node where the image is pulled in
+// pullWait (ImageCache.Pull: 0 when the node holds it already).
+func (c ColdStart) On(warm bool, pullWait time.Duration) time.Duration {
 	d := c.EngineStart + c.XLACold
 	if warm {
 		d = c.EngineStart + c.XLAWarm
 	}
-	if c.PullGBps > 0 {
-		d += seconds(c.ImageGB / c.PullGBps)
-	}
+	d += pullWait
 	if c.FUSEGBps > 0 {
 		d += seconds(c.WeightsGB / c.FUSEGBps)
 	}
@@ -96,4 +109,53 @@ func (x *XLACache) Served(t time.Duration) {
 // Warm says whether a replica starting at t finds a published cache.
 func (x *XLACache) Warm(t time.Duration) bool {
 	return x.Mode == catalog.XLACacheShared && x.published && t >= x.publishedAt
+}
+
+// ImageCache follows the images each node holds. The kubelet pulls an image a container
+// needs only if the node does not have it yet: imagePullPolicy IfNotPresent ("the image is
+// pulled only if it is not already present locally"), and with Always the registry is
+// asked for the digest and the cached layers are used (kubernetes.io/docs/concepts/
+// containers/images, "Image pull policy"). So a replica skips the pull on a node where any
+// pod has pulled the server image before: an earlier replica on a node the
+// cluster-autoscaler kept, or a placeholder pod that runs the server image to hold the node
+// warm (issue 19; GKE documents the same effect for images preloaded on a secondary boot
+// disk: cloud.google.com/kubernetes-engine/docs/how-to/data-container-image-preloading).
+// Nodes start empty: the lab's nodes have no image until a pod pulls it, and a node
+// removed and re-created under the same name starts empty again (Forget).
+type ImageCache struct {
+	ready map[string]map[string]time.Duration // node -> image -> world time it is present
+}
+
+// Pull records that a container of image starts on node at now, and returns how long it
+// waits for the image: the whole pull on a node that never had it, what is left of an
+// earlier pod's pull still in progress (the kubelet pulls an image once), 0 once present.
+func (c *ImageCache) Pull(node, image string, now, pull time.Duration) time.Duration {
+	if c.ready == nil {
+		c.ready = map[string]map[string]time.Duration{}
+	}
+	imgs := c.ready[node]
+	if imgs == nil {
+		imgs = map[string]time.Duration{}
+		c.ready[node] = imgs
+	}
+	if at, ok := imgs[image]; ok {
+		return max(0, at-now)
+	}
+	imgs[image] = now + pull
+	return pull
+}
+
+// Has says whether node holds image at now.
+func (c *ImageCache) Has(node, image string, now time.Duration) bool {
+	at, ok := c.ready[node][image]
+	return ok && at <= now
+}
+
+// Forget drops every node not in nodes: removed nodes take their images with them.
+func (c *ImageCache) Forget(nodes map[string]bool) {
+	for n := range c.ready {
+		if !nodes[n] {
+			delete(c.ready, n)
+		}
+	}
 }

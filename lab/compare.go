@@ -118,6 +118,9 @@ type Summary struct {
 	// having had them.
 	ShortSeconds float64
 	PeakQueue    float64
+	// Oracle is what the run's arrivals needed (OracleFor): the reference the table gives
+	// replica- and node-minutes against. Zero when not computed.
+	Oracle Oracle
 }
 
 // Summarize computes a policy's summary from its rows and request outcomes.
@@ -180,13 +183,18 @@ func quantile(sorted []time.Duration, q float64) time.Duration {
 	return sorted[max(0, min(len(sorted)-1, i))]
 }
 
-// WriteTable writes the summaries as a Markdown table.
+// WriteTable writes the summaries as a Markdown table: per policy, what users felt, then
+// what it paid. Replica-minutes and node-minutes (every TPU node up: serving, spare,
+// provisioning or draining) are given as multiples of the oracle's replica-minutes, and
+// node-minutes as the share saved against a static pool sized for the peak need (negative:
+// more than static); the oracle and the static pool close the table, from the first
+// summary's arrivals (every policy of a comparison replays the same ones).
 func WriteTable(w io.Writer, sums []Summary) {
 	if len(sums) == 0 {
 		return
 	}
-	fmt.Fprintf(w, "| policy | SLO attainment (TTFT <= %s) | p50 / p95 / p99 TTFT | timed out | replica-min | node-min | cost | scale ups / downs | downs below need | s short of need | peak queue |\n", sums[0].SLO)
-	fmt.Fprintln(w, "|---|---|---|---|---|---|---|---|---|---|---|")
+	fmt.Fprintf(w, "| policy | SLO attainment (TTFT <= %s) | p50 / p95 / p99 TTFT | timed out | replica-min (x oracle) | node-min paid (x oracle) | node-min vs static | cost | scale ups / downs | downs below need | s short of need | peak queue |\n", sums[0].SLO)
+	fmt.Fprintln(w, "|---|---|---|---|---|---|---|---|---|---|---|---|")
 	d := func(t time.Duration) string {
 		if t >= 10*time.Second {
 			return fmt.Sprintf("%.0fs", t.Seconds())
@@ -194,8 +202,37 @@ func WriteTable(w io.Writer, sums []Summary) {
 		return fmt.Sprintf("%.2fs", t.Seconds())
 	}
 	for _, s := range sums {
-		fmt.Fprintf(w, "| %s | %.1f%% of %d | %s / %s / %s | %d | %.1f | %.1f | $%.2f | %d / %d | %d | %.0f | %.0f |\n",
+		fmt.Fprintf(w, "| %s | %.1f%% of %d | %s / %s / %s | %d | %s | %s | %s | $%.2f | %d / %d | %d | %.0f | %.0f |\n",
 			s.Variant, 100*s.SLOAttainment, s.Requests, d(s.TTFTp50), d(s.TTFTp95), d(s.TTFTp99), s.TimedOut+s.Queued,
-			s.ReplicaMinutes, s.NodeMinutes, s.CostUSD, s.ScaleUps, s.ScaleDowns, s.EarlyDowns, s.ShortSeconds, s.PeakQueue)
+			timesOracle(s.Oracle, s.ReplicaMinutes), timesOracle(s.Oracle, s.NodeMinutes), vsStatic(s.Oracle, s.NodeMinutes),
+			s.CostUSD, s.ScaleUps, s.ScaleDowns, s.EarlyDowns, s.ShortSeconds, s.PeakQueue)
 	}
+	o := sums[0].Oracle
+	if o.ReplicaMinutes <= 0 {
+		return
+	}
+	fmt.Fprintf(w, "| oracle (the need of each %s, ready when needed) | 100%% (lower bound) | | | %s | %s | %s | | | | | |\n",
+		NeedWindow, timesOracle(o, o.ReplicaMinutes), timesOracle(o, o.ReplicaMinutes), vsStatic(o, o.ReplicaMinutes))
+	fmt.Fprintf(w, "| static pool of %d (the peak need) | | | | %s | %s | %s | | | | | |\n",
+		o.PeakNeed, timesOracle(o, o.StaticMinutes), timesOracle(o, o.StaticMinutes), vsStatic(o, o.StaticMinutes))
+}
+
+// timesOracle is minutes and their multiple of the oracle's, as a table cell.
+func timesOracle(o Oracle, minutes float64) string {
+	if o.ReplicaMinutes <= 0 {
+		return fmt.Sprintf("%.1f", minutes)
+	}
+	return fmt.Sprintf("%.1f (%.2fx)", minutes, o.Times(minutes))
+}
+
+// vsStatic is the saving of minutes against the static pool, as a table cell.
+func vsStatic(o Oracle, minutes float64) string {
+	if o.StaticMinutes <= 0 {
+		return "-"
+	}
+	sv := o.SavingVsStatic(minutes)
+	if sv >= 0 {
+		return fmt.Sprintf("%.0f%% less", 100*sv)
+	}
+	return fmt.Sprintf("%.0f%% more", -100*sv)
 }

@@ -3,7 +3,9 @@ package lab
 import (
 	"fmt"
 	"maps"
+	"math"
 
+	"github.com/llmserve/llmserve/components"
 	"go.yaml.in/yaml/v3"
 )
 
@@ -35,4 +37,42 @@ func MergeOverrides(base, extra map[string]any) map[string]any {
 		out[k] = v
 	}
 	return out
+}
+
+// ScaledOverrides returns the stack overrides with the HPA's behavior (the one the profile
+// resolves to, whatever set it) divided by speed: windows and periods in whole seconds, at
+// least 1. At speed 1 the overrides are returned as they are.
+func ScaledOverrides(overrides map[string]any, b components.BehaviorSpec, speed float64) (map[string]any, error) {
+	if speed == 1 {
+		return overrides, nil
+	}
+	sec := func(v int) int { return max(1, int(math.Round(float64(v)/speed))) }
+	rules := func(r components.ScalingRules) map[string]any {
+		var ps []any
+		for _, p := range r.Policies {
+			ps = append(ps, map[string]any{"type": p.Type, "value": p.Value, "periodSeconds": sec(p.PeriodSeconds)})
+		}
+		out := map[string]any{"selectPolicy": r.SelectPolicy, "policies": ps}
+		if r.StabilizationWindowSeconds != nil {
+			w := *r.StabilizationWindowSeconds
+			if w > 0 {
+				w = sec(w)
+			}
+			out["stabilizationWindowSeconds"] = w
+		}
+		return out
+	}
+	out := map[string]any{}
+	for k, v := range overrides {
+		out[k] = v
+	}
+	as := map[string]any{}
+	if a, ok := out["autoscaling"].(map[string]any); ok {
+		for k, v := range a {
+			as[k] = v
+		}
+	}
+	as["behavior"] = map[string]any{"scaleUp": rules(b.ScaleUp), "scaleDown": rules(b.ScaleDown)}
+	out["autoscaling"] = as
+	return out, nil
 }

@@ -78,6 +78,18 @@ var Scenarios = map[string]Scenario{
 		{Name: "gap2", Duration: 9 * minute, Load: 1.2}, {Name: "burst3", Duration: 3 * minute, Load: 3.5},
 		{Name: "tail", Duration: 12 * minute, Load: 0.3},
 	}},
+	// day: a day at the scale users run, sized for maxReplicas 16 (run it with
+	// -max-replicas 16): a night of 90 minutes at 1.2 replicas' worth, a 45-minute morning
+	// ramp to a peak of 12, half an hour at the peak, a 45-minute evening ramp down and 45
+	// minutes of night again: 4 h 15 min of world time, 25.5 min of wall time at speed 10.
+	// The night's level, a tenth of the peak, is an assumption (no public trough-to-peak
+	// ratio of LLM serving traffic was found); its length is what a policy that follows
+	// load can save on, and what a static pool pays for. -peak rescales it.
+	"day": {Name: "day", Phases: []Phase{
+		{Name: "night", Duration: 90 * minute, Load: DayNightLoad}, {Name: "morning", Duration: 45 * minute, Load: DayNightLoad, LoadEnd: DayPeakLoad},
+		{Name: "peak", Duration: 30 * minute, Load: DayPeakLoad}, {Name: "evening", Duration: 45 * minute, Load: DayPeakLoad, LoadEnd: DayNightLoad},
+		{Name: "night2", Duration: 45 * minute, Load: DayNightLoad},
+	}},
 	// trace: replays a trace (-trace file.csv); without one, a synthetic bursty trace of
 	// the same shape as plateau, generated from -seed (see GenerateTrace).
 	"trace": {Name: "trace", Arrivals: "bursty", Phases: []Phase{
@@ -85,6 +97,14 @@ var Scenarios = map[string]Scenario{
 		{Name: "drop", Duration: 14 * minute, Load: 0.3},
 	}},
 }
+
+// DayPeakLoad and DayNightLoad are the day scenario's peak and night, in replicas' worth:
+// a peak of 12 fills three quarters of the scale runs' maxReplicas of 16 (the shape issue 19
+// measured), a night a tenth of it (an assumption).
+const (
+	DayPeakLoad  = 12.0
+	DayNightLoad = 1.2
+)
 
 // ScenarioNames lists the scenarios, sorted.
 func ScenarioNames() []string {

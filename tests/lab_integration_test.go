@@ -13,11 +13,13 @@ import (
 	"time"
 
 	"github.com/llmserve/llmserve/catalog"
+	"github.com/llmserve/llmserve/components"
 	"github.com/llmserve/llmserve/lab"
 	"github.com/stretchr/testify/require"
 	autoscalingv2 "k8s.io/api/autoscaling/v2"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
 )
 
 // TestLabAutoscaling runs the real HPA controller against the stack llmserve deploys, on a
@@ -257,7 +259,9 @@ func TestLabClusterAutoscalerAddsAndRemovesNodes(t *testing.T) {
 			t.Log(lab.PlainLine(r))
 		}
 		if r.Nodes > r.NodesReady {
-			boundEarly = append(boundEarly, podsOnUnreadyNodes(ctx, t, l)...)
+			bad, err := lab.BoundToUnreadyNodes(ctx, l.Kube, l.Namespace)
+			require.NoError(t, err)
+			boundEarly = append(boundEarly, bad...)
 		}
 		switch {
 		case pendingAt < 0 && r.Unschedulable > 0:
@@ -337,6 +341,86 @@ func TestLabXLACacheColdVsWarm(t *testing.T) {
 	require.InDelta(t, (lab.DefaultXLACold - lab.DefaultXLAWarm).Seconds(), (coldReady - warmReady).Seconds(), 2*tolerance.Seconds())
 }
 
+// TestLabImageCachedSkipsPull: a replica that starts on a node where a placeholder pod
+// running the server image has pulled it skips the image pull: its cold start is the
+// default one less the whole pull (146 s), and it is ready that much sooner. A fixed pool
+// of two nodes: the serving replica on one, a placeholder with the server image on the
+// other; the first node is cordoned and the replica deleted, so its replacement lands next
+// to the placeholder.
+func TestLabImageCachedSkipsPull(t *testing.T) {
+	cfg := labConfig(t)
+	cfg.Speed = 10
+	cfg.Nodes = 2
+	cfg.Overrides = map[string]any{"autoscaling": map[string]any{"minReplicas": 1}}
+	ctx, cancel := context.WithTimeout(context.Background(), 8*time.Minute)
+	defer cancel()
+	l := startLab(ctx, t, cfg)
+	replicas := func() []corev1.Pod {
+		ps, err := l.Kube.CoreV1().Pods(l.Namespace).List(ctx, metav1.ListOptions{})
+		require.NoError(t, err)
+		var out []corev1.Pod
+		for _, p := range ps.Items {
+			if p.Labels[components.LabelComponent] == "model-server" && p.Labels[components.LabelName] == l.Name && p.DeletionTimestamp == nil {
+				out = append(out, p)
+			}
+		}
+		return out
+	}
+	rs := replicas()
+	require.Len(t, rs, 1)
+	old, nodeA := rs[0], rs[0].Spec.NodeName
+	nodes, err := l.Kube.CoreV1().Nodes().List(ctx, metav1.ListOptions{})
+	require.NoError(t, err)
+	nodeB := ""
+	for _, n := range nodes.Items {
+		if n.Name != nodeA {
+			nodeB = n.Name
+		}
+	}
+	require.NotEmpty(t, nodeB)
+	image := ""
+	for _, c := range old.Spec.Containers {
+		if c.Name == lab.ServerContainer {
+			image = c.Image
+		}
+	}
+	require.NotEmpty(t, image)
+	// The placeholder: the server image, bound to node B, no TPU asked (the replica needs
+	// the node's chips).
+	ph := &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: "placeholder", Namespace: l.Namespace},
+		Spec: corev1.PodSpec{NodeName: nodeB, Containers: []corev1.Container{{Name: "sleep", Image: image, Command: []string{"sleep", "infinity"}}},
+			Tolerations: []corev1.Toleration{{Key: catalog.ResourceTPU, Operator: corev1.TolerationOpExists, Effect: corev1.TaintEffectNoSchedule}}}}
+	_, err = l.Kube.CoreV1().Pods(l.Namespace).Create(ctx, ph, metav1.CreateOptions{})
+	require.NoError(t, err)
+	idle := lab.Scenario{Name: "idle", Phases: []lab.Phase{{Name: "idle", Duration: l.ColdStart.Pull() + 30*time.Second, Load: 0.1}}}
+	_, err = l.Run(ctx, idle, nil) // the lab sees the placeholder pull the image
+	require.NoError(t, err)
+	_, err = l.Kube.CoreV1().Nodes().Patch(ctx, nodeA, types.MergePatchType, []byte(`{"spec":{"unschedulable":true}}`), metav1.PatchOptions{})
+	require.NoError(t, err)
+	require.NoError(t, l.Kube.CoreV1().Pods(l.Namespace).Delete(ctx, old.Name, metav1.DeleteOptions{}))
+	warmNoPull := l.ColdStart.On(true, 0)
+	sc := lab.Scenario{Name: "replace", Phases: []lab.Phase{{Name: "replace", Duration: warmNoPull + 90*time.Second, Load: 0.1}}}
+	rows, err := l.Run(ctx, sc, nil)
+	require.NoError(t, err)
+	keepTimeline(t, cfg, rows)
+	var replaced *lab.PodLife
+	for name, p := range l.Pods() {
+		t.Logf("%s: node %s, started %s, cold start %s, image cached %v, ready at %s", name, p.Node, p.Started, p.ColdStart, p.ImageCached, p.ReadyAt)
+		if name != old.Name {
+			replaced = &p
+		}
+	}
+	require.NotNil(t, replaced, "the replacement replica was never seen starting")
+	require.Equal(t, nodeB, replaced.Node)
+	require.True(t, replaced.ImageCached, "the placeholder had pulled the image on %s", nodeB)
+	require.True(t, replaced.Warm)
+	require.Equal(t, warmNoPull, replaced.ColdStart)
+	require.Equal(t, l.ColdStart.Duration(true)-l.ColdStart.Pull(), replaced.ColdStart)
+	require.GreaterOrEqual(t, replaced.ReadyAt, time.Duration(0), "never ready")
+	tolerance := 15 * time.Second // a world second per observation, plus kwok's reaction at 10x
+	require.InDelta(t, warmNoPull.Seconds(), (replaced.ReadyAt - replaced.Started).Seconds(), tolerance.Seconds())
+}
+
 // labConfig is the lab of the Makefile's variables in a temporary work dir.
 func labConfig(t *testing.T) lab.Config {
 	t.Helper()
@@ -410,28 +494,4 @@ func tailString(s string, n int) string {
 		return s[len(s)-n:]
 	}
 	return s
-}
-
-// podsOnUnreadyNodes lists the lab's pods bound to a node that is not Ready, as
-// "pod -> node": a real node carries the not-ready taint until Ready, so none should be.
-func podsOnUnreadyNodes(ctx context.Context, t *testing.T, l *lab.Lab) []string {
-	nodes, err := l.Kube.CoreV1().Nodes().List(ctx, metav1.ListOptions{})
-	require.NoError(t, err)
-	ready := map[string]bool{}
-	for _, n := range nodes.Items {
-		for _, c := range n.Status.Conditions {
-			if c.Type == corev1.NodeReady && c.Status == corev1.ConditionTrue {
-				ready[n.Name] = true
-			}
-		}
-	}
-	pods, err := l.Kube.CoreV1().Pods(l.Namespace).List(ctx, metav1.ListOptions{})
-	require.NoError(t, err)
-	var bad []string
-	for _, p := range pods.Items {
-		if p.Spec.NodeName != "" && !ready[p.Spec.NodeName] {
-			bad = append(bad, p.Name+" -> "+p.Spec.NodeName)
-		}
-	}
-	return bad
 }

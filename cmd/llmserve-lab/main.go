@@ -69,7 +69,8 @@ func run() error {
 	fresh := flag.Bool("fresh", false, "start right after the deployment: the first replicas compile cold, no XLA cache published")
 	settle := flag.Bool("settle", true, "before measuring, serve the scenario's starting load until the HPA and the pool settle on it (false: the scenario starts from minReplicas ready, its load arriving from nothing); not with -fresh")
 	nodes := flag.Int("nodes", 0, "a fixed pool of this many TPU nodes and no cluster-autoscaler (0: the autoscaler on the pool's minNodes..maxNodes)")
-	maxReplicas := flag.Int("max-replicas", 0, "override autoscaling.maxReplicas (0: the profile's)")
+	maxReplicas := flag.Int("max-replicas", 0, "override autoscaling.maxReplicas (0: the profile's); the pool's maxNodes follows it")
+	peak := flag.Float64("peak", 0, "scale every scenario's load so that its peak is this many replicas' worth, its shape kept (a replayed trace is resampled); 0: as defined. The scale runs: -scenario day,trace,bursts -peak 12 -max-replicas 16")
 	overrides := flag.String("overrides", "", "YAML of profile keys laid over every run's policy (llmserve:overrides), e.g. '{autoscaling: {minReplicas: 2}}': try a policy of your own")
 	trace := flag.String("trace", "", "CSV trace to replay (arrival_seconds,input_tokens,output_tokens) as the trace scenario")
 	genTrace := flag.String("gen-trace", "", "write the scenario's generated requests as a CSV trace to this file and exit")
@@ -108,7 +109,10 @@ func run() error {
 		cfg.Log = os.Stderr
 	}
 	names := strings.Split(*scenario, ",")
-	var scs []lab.Scenario
+	var (
+		scs []lab.Scenario
+		err error
+	)
 	for _, n := range names {
 		sc, err := lab.LookupScenario(strings.TrimSpace(n))
 		if err != nil {
@@ -122,6 +126,11 @@ func run() error {
 			sc = lab.Scenario{Name: "trace", Trace: reqs}
 		}
 		scs = append(scs, sc)
+	}
+	if *peak > 0 {
+		if scs, err = scaleAll(cfg, scs, *peak); err != nil {
+			return err
+		}
 	}
 	if *genTrace != "" {
 		return writeTrace(*genTrace, cfg, scs[0])
@@ -325,6 +334,9 @@ func runOnce(ctx context.Context, out io.Writer, outDir string, cfg lab.Config, 
 	rows, runErr := l.Run(ctx, sc, view.Show)
 	outcomes, queued := l.Outcomes()
 	sum := lab.Summarize(policy, rows, outcomes, queued, o.slo, lab.Pricing{ChipHourUSD: o.chipHour, ChipsPerNode: l.ChipsPerNode})
+	sum.Oracle = l.Oracle(sc)
+	fmt.Fprintf(out, "llmserve lab: oracle %.1f replica-min (peak need %d); %s paid %.1f node-min, %.2fx the oracle\n",
+		sum.Oracle.ReplicaMinutes, sum.Oracle.PeakNeed, policy, sum.NodeMinutes, sum.Oracle.Times(sum.NodeMinutes))
 	csvPath, pngPath := filepath.Join(outDir, name+".csv"), filepath.Join(outDir, name+".png")
 	err = errors.Join(runErr, lab.WriteCSV(csvPath, rows), lab.WritePNG(pngPath, policy+" "+sc.Name, rows))
 	fmt.Fprintf(out, "llmserve lab: timeline %s, plot %s\n", csvPath, pngPath)
@@ -339,14 +351,35 @@ func routingName(r lab.Routing) string {
 	return fmt.Sprintf("service (%d connections, mean lifetime %s)", r.Connections, r.ConnectionLifetime)
 }
 
-// writeTrace saves a scenario's generated requests as a CSV trace.
+// scaleAll scales every scenario to a peak of peak replicas' worth (lab.ScaleTo), on the
+// server model of the profile, which a replayed trace's peak is measured in.
+func scaleAll(cfg lab.Config, scs []lab.Scenario, peak float64) ([]lab.Scenario, error) {
+	st, err := lab.ResolveConfig(cfg.Target, lab.StackSettings(nil, nil, ""))
+	if err != nil {
+		return nil, err
+	}
+	m := lab.ModelFor(*st, cfg)
+	out := make([]lab.Scenario, len(scs))
+	for i, sc := range scs {
+		if out[i], err = lab.ScaleTo(sc, peak, m, cfg.Seed); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+// writeTrace saves a scenario's requests as a CSV trace (its replayed trace, scaled if
+// -peak, or its generated load) and prints their oracle.
 func writeTrace(path string, cfg lab.Config, sc lab.Scenario) error {
 	st, err := lab.ResolveConfig(cfg.Target, lab.StackSettings(nil, nil, ""))
 	if err != nil {
 		return err
 	}
 	m := lab.ModelFor(*st, cfg)
-	reqs := lab.GenerateTrace(sc, m.Capacity(), cfg.Lengths, cfg.Seed)
+	reqs := sc.Trace // a replayed trace (-trace), scaled by -peak
+	if len(reqs) == 0 {
+		reqs = lab.GenerateTrace(sc, m.Capacity(), cfg.Lengths, cfg.Seed)
+	}
 	f, err := os.Create(path)
 	if err != nil {
 		return err
@@ -355,7 +388,9 @@ func writeTrace(path string, cfg lab.Config, sc lab.Scenario) error {
 		_ = f.Close()
 		return err
 	}
-	fmt.Printf("llmserve lab: %d requests of %s (%s) written to %s\n", len(reqs), sc.Name, sc.Duration(), path)
+	o := lab.OracleFor(reqs, m, sc.Duration(), lab.NeedWindow)
+	fmt.Printf("llmserve lab: %d requests of %s (%s) written to %s; peak need %d replicas, oracle %.1f replica-min, static pool %.1f\n",
+		len(reqs), sc.Name, sc.Duration(), path, o.PeakNeed, o.ReplicaMinutes, o.StaticMinutes)
 	return f.Close()
 }
 
