@@ -101,9 +101,9 @@ clean-tools:
 demo: tools crds
 	go run ./cmd/llmserve-lab -scenario plateau -speed 10
 
-## bench-lab: both sets of lab benchmarks below, one after the other. Not part of `make test`.
-.PHONY: bench-lab bench-lab-small bench-lab-scale
-bench-lab: bench-lab-small bench-lab-scale
+## bench-lab: the sets of lab benchmarks below, one after the other. Not part of `make test`.
+.PHONY: bench-lab bench-lab-small bench-lab-service bench-lab-scale
+bench-lab: bench-lab-small bench-lab-service bench-lab-scale
 
 ## bench-lab-small: the four HPA policies on the 4-slice plateau, diurnal, trace and bursts
 ## scenarios at 10x speed, four runs at a time, each in its own local cluster; prints one table
@@ -111,6 +111,13 @@ bench-lab: bench-lab-small bench-lab-scale
 ## $LLMSERVE_LAB_DIR (about 25 minutes)
 bench-lab-small: tools crds
 	go run ./cmd/llmserve-lab -compare -scenario plateau,diurnal,trace,bursts -speed 10 -parallel 4
+
+## bench-lab-service: the 4-slice set again with requests spread by a plain Service (random per
+## connection, 100 keep-alive connections), the routing of stacks that cannot run the gateway
+## (JetStream, existing clusters, exposure cluster), under $LLMSERVE_LAB_DIR/service
+bench-lab-service: tools crds
+	LLMSERVE_LAB_DIR=$${LLMSERVE_LAB_DIR:-$$HOME/.cache/llmserve/lab}/service \
+	go run ./cmd/llmserve-lab -compare -scenario plateau,diurnal,trace,bursts -routing service -speed 10 -parallel 4
 
 ## bench-lab-scale: the same policies at the scale users run: maxReplicas 16, the day (4 h 15 min
 ## of world time with a long night) and the trace and bursts scenarios scaled to a peak of 12

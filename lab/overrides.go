@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"maps"
 	"math"
+	"strings"
 
 	"github.com/llmserve/llmserve/components"
 	"go.yaml.in/yaml/v3"
@@ -75,4 +76,27 @@ func ScaledOverrides(overrides map[string]any, b components.BehaviorSpec, speed 
 	as["behavior"] = map[string]any{"scaleUp": rules(b.ScaleUp), "scaleDown": rules(b.ScaleDown)}
 	out["autoscaling"] = as
 	return out, nil
+}
+
+// ParseVariant reads one -variant flag, `name={yaml}`: a policy of the user's own, the
+// profile's defaults with the YAML (in the shape of -overrides) laid over them, run beside
+// the named policies by -compare. The name must not shadow a built-in policy, so a table
+// row always means one thing.
+func ParseVariant(s string) (Variant, error) {
+	name, body, ok := strings.Cut(s, "=")
+	name = strings.TrimSpace(name)
+	if !ok || name == "" || strings.ContainsAny(name, ", /") {
+		return Variant{}, fmt.Errorf("-variant %q: want name={yaml}, a name without commas, spaces or slashes, e.g. 'buffer2={autoscaling: {buffer: {replicas: 2}}}'", s)
+	}
+	if _, builtin := LookupVariant(name); builtin {
+		return Variant{}, fmt.Errorf("-variant %q: %s is a built-in policy; choose another name", s, name)
+	}
+	m, err := ParseOverrides(body)
+	if err != nil {
+		return Variant{}, fmt.Errorf("-variant %s: %w", name, err)
+	}
+	if len(m) == 0 {
+		return Variant{}, fmt.Errorf("-variant %s: no overrides after '='; a policy without any is llmserve", name)
+	}
+	return Variant{Name: name, Overrides: m}, nil
 }

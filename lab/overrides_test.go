@@ -37,3 +37,15 @@ func TestParseOverridesNamesTheFlag(t *testing.T) {
 	_, err := ParseOverrides("[1, 2]")
 	assert.ErrorContains(t, err, "-overrides")
 }
+
+func TestParseVariant(t *testing.T) {
+	v, err := ParseVariant("buffer2={autoscaling: {minReplicas: 2, buffer: {replicas: 2}}}")
+	require.NoError(t, err)
+	require.Equal(t, "buffer2", v.Name)
+	require.Equal(t, map[string]any{"autoscaling": map[string]any{"minReplicas": 2, "buffer": map[string]any{"replicas": 2}}}, v.Overrides)
+	for _, bad := range []string{"nobody", "={autoscaling: {}}", "seed001={autoscaling: {minReplicas: 2}}", "a b={x: 1}", "empty=", "broken={autoscaling: [}"} {
+		_, err := ParseVariant(bad)
+		require.Error(t, err, bad)
+		require.Contains(t, err.Error(), "-variant", bad)
+	}
+}

@@ -54,9 +54,11 @@ func TestRoutingValidate(t *testing.T) {
 	require.Equal(t, RoutingService, RoutingModes[0], "the default first")
 }
 
-// The sim routes like the shipped stack unless told otherwise: a ClusterIP Service.
-func TestSimDefaultRoutingIsTheService(t *testing.T) {
+// The sim routes like the shipped vLLM stack unless told otherwise: the gateway's endpoint
+// picker.
+func TestSimDefaultRoutingIsTheGateway(t *testing.T) {
 	s := testSim(t, 0)
+	require.Equal(t, RoutingGateway, s.Routing().Mode)
 	require.Equal(t, DefaultRouting, s.Routing())
 	require.NoError(t, s.SetRouting(Routing{}))
 	require.Equal(t, DefaultRouting, s.Routing(), "the zero Routing is the default")
@@ -242,7 +244,7 @@ func TestRoutingFixedReplicas(t *testing.T) {
 	}{
 		{"fifo", Routing{Mode: RoutingFIFO}},
 		{"gateway", Routing{Mode: RoutingGateway}},
-		{"service (default: 100 connections, 10 min)", DefaultRouting},
+		{"service (default: 100 connections, 10 min)", Routing{Mode: RoutingService, Connections: DefaultConnections, ConnectionLifetime: DefaultConnectionLifetime}},
 		{"service (100 connections, 1 min)", Routing{Mode: RoutingService, Connections: 100, ConnectionLifetime: time.Minute}},
 		{"service (16 connections, never turned over)", Routing{Mode: RoutingService, Connections: 16}},
 	}

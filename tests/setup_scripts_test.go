@@ -290,3 +290,43 @@ func TestMissingCRDs(t *testing.T) {
 	require.NoError(t, os.WriteFile(filepath.Join(dir, crdPodMonitoring), nil, 0o644))
 	assert.Equal(t, []string{crdPodMonitoring}, missingCRDs(dir), "an empty file is missing too")
 }
+
+// TestToolsBuildRefillsAFreedSlot: with two builds at a time, a third tool starts as soon as
+// either running build ends. Before, build.sh waited on the oldest build, so a finished slot
+// sat idle behind the longest (kube's build queued behind pulumi-kubernetes' for an hour on
+// a cold cache). The fake go makes lint's build slow and etcd's and kwok's fast: kwok must
+// be done before lint.
+func TestToolsBuildRefillsAFreedSlot(t *testing.T) {
+	dir := t.TempDir()
+	bin, mod, events := filepath.Join(dir, "bin"), filepath.Join(dir, "kwokmod"), filepath.Join(dir, "events")
+	for _, d := range []string{bin, filepath.Join(mod, "kustomize", "stage", "node"), filepath.Join(mod, "kustomize", "stage", "pod")} {
+		require.NoError(t, os.MkdirAll(d, 0o755))
+	}
+	fakeGo := `#!/bin/sh
+if [ "$1 $2" = "mod download" ]; then printf '{\n\t"Dir": "%s"\n}\n' "` + mod + `"; exit 0; fi
+[ "$1" = build ] || { echo "fake go: unexpected $*" >&2; exit 2; }
+out=""
+while [ $# -gt 0 ]; do [ "$1" = -o ] && out=$2; shift; done
+name=$(basename "$out")
+case $name in staticcheck) sleep 4 ;; esac
+echo "$name" >> "` + events + `"
+touch "$out"
+`
+	require.NoError(t, os.WriteFile(filepath.Join(bin, "go"), []byte(fakeGo), 0o755))
+	cmd := exec.Command("bash", filepath.Join("..", "tools", "build.sh"), "-j", "2", "lint", "etcd", "kwok")
+	cmd.Env = append(os.Environ(),
+		"PATH="+bin+string(os.PathListSeparator)+os.Getenv("PATH"),
+		"LLMSERVE_TOOLS="+filepath.Join(dir, "tools"))
+	out, err := cmd.CombinedOutput()
+	t.Logf("%s", out)
+	require.NoError(t, err)
+	got, err := os.ReadFile(events)
+	require.NoError(t, err)
+	order := strings.Fields(string(got))
+	t.Logf("binaries in the order they were built: %v", order)
+	require.Equal(t, []string{"etcd", "kwok", "kwokctl", "staticcheck", "goimports"}, order,
+		"kwok's build waited for lint's instead of taking etcd's finished slot")
+	for _, tool := range []string{"lint-staticcheck-v0.8.2", "etcd-v3.5.21", "kwok-v0.8.0"} {
+		assert.FileExists(t, filepath.Join(dir, "tools", tool, ".done"))
+	}
+}

@@ -193,16 +193,28 @@ tools=("$@")
 mkdir -p "$cache/logs"
 pids=() names=()
 failed=0
-# wait_one: wait for the oldest running build and note its failure.
+# wait_one: wait for whichever running build ends first (`wait -n -p`, bash >= 5.1) and note
+# its failure, so a short build's slot is refilled at once instead of idling behind the
+# longest (waiting on the oldest kept kube's build queued behind pulumi-kubernetes').
 wait_one() {
-  if ! wait "${pids[0]}"; then
-    log "${names[0]}: FAILED; its output:"
-    cat "$cache/logs/${names[0]}.log" >&2
-    failed=1
-  else
-    grep -h '^\[tools\]' "$cache/logs/${names[0]}.log" >&2 || true
-  fi
-  pids=("${pids[@]:1}") names=("${names[@]:1}")
+  local done_pid=0 rc=0 i
+  wait -n -p done_pid "${pids[@]}" || rc=$?
+  for i in "${!pids[@]}"; do
+    [ "${pids[$i]}" = "$done_pid" ] || continue
+    if [ "$rc" -ne 0 ]; then
+      log "${names[$i]}: FAILED; its output:"
+      cat "$cache/logs/${names[$i]}.log" >&2
+      failed=1
+    else
+      grep -h '^\[tools\]' "$cache/logs/${names[$i]}.log" >&2 || true
+    fi
+    unset 'pids[i]' 'names[i]'
+    pids=("${pids[@]}") names=("${names[@]}")
+    return 0
+  done
+  log "wait -n returned pid $done_pid (rc $rc), not one of ours: ${pids[*]}"
+  failed=1
+  pids=() names=()
 }
 for t in "${tools[@]}"; do
   [ ${#pids[@]} -lt "$jobs" ] || wait_one

@@ -50,7 +50,7 @@ func run() error {
 	outTok := flag.Float64("output-tokens", lab.DefaultLengths.OutputMean, "mean generated tokens of generated requests")
 	sigma := flag.Float64("length-sigma", lab.DefaultLengths.Sigma, "log-normal sigma of generated request lengths (0: every request at the means)")
 	timeout := flag.Duration("client-timeout", lab.DefaultClientTimeout, "a request waiting longer for a slot is dropped (default: the OpenAI Python client's 10 min)")
-	routing := flag.String("routing", string(lab.DefaultRouting.Mode), "how requests reach the replicas: service (a ClusterIP Service, what the stack deploys: random per connection), gateway (the Inference Gateway's endpoint picker, per request by queue and KV cache) or fifo (one shared queue, the lab before issue 20)")
+	routing := flag.String("routing", string(lab.DefaultRouting.Mode), "how requests reach the replicas: gateway (GKE Inference Gateway's endpoint picker, per request by queue and KV cache: what a vLLM stack deploys on a cluster llmserve creates), service (a ClusterIP Service, random per connection: JetStream, existing clusters, exposure cluster) or fifo (one shared queue, the lab before issue 20)")
 	conns := flag.Int("connections", lab.DefaultConnections, "with -routing service: client connections the load is spread over, each pinned to a replica (default: the OpenAI Python client's 100 keep-alive connections; an assumption)")
 	connLife := flag.Duration("connection-lifetime", lab.DefaultConnectionLifetime, "with -routing service: mean lifetime of a connection before the client reconnects to a random replica, 0 never (an assumption: nothing closes a busy connection)")
 	slo := flag.Duration("slo", lab.DefaultTTFTSLO, "TTFT objective for SLO attainment (default: MLPerf Inference's 2 s server TTFT limit for Llama 3.1 8B)")
@@ -79,6 +79,14 @@ func run() error {
 	compare := flag.Bool("compare", false, "run every scenario for each policy (-policies) one after the other, print one table per scenario and write one plot per policy plus a combined one")
 	parallel := flag.Int("parallel", 1, "with -compare: how many scenario x policy runs at once, each in its own cluster under <work dir>/runs/<scenario>-<policy> with its live view in run.log there")
 	policies := flag.String("policies", "llmserve,seed003,seed001,llm-d", "policies -compare runs")
+	var own []lab.Variant
+	flag.Func("variant", "with -compare, a policy of your own run beside -policies: name={yaml of profile keys, as -overrides}, e.g. 'buffer2={autoscaling: {buffer: {replicas: 2}}}'; repeatable", func(s string) error {
+		v, err := lab.ParseVariant(s)
+		if err == nil {
+			own = append(own, v)
+		}
+		return err
+	})
 	verbose := flag.Bool("verbose", false, "show kwokctl and Pulumi output")
 	down := flag.Bool("down", false, "stop a lab left running (delete its cluster) and exit")
 	flag.Parse()
@@ -150,6 +158,10 @@ func run() error {
 		}
 		vs = append(vs, v)
 	}
+	if len(own) > 0 && !*compare {
+		return fmt.Errorf("-variant needs -compare (a single run takes -overrides)")
+	}
+	vs = append(vs, own...)
 	if !*compare && len(scs) > 1 {
 		return fmt.Errorf("several scenarios need -compare")
 	}
