@@ -2,6 +2,7 @@ package lab
 
 import (
 	"bytes"
+	"math"
 	"strings"
 	"testing"
 	"time"
@@ -104,22 +105,40 @@ func TestSimTimeout(t *testing.T) {
 	require.False(t, done[100].TimedOut)
 }
 
-// By default each replica has its own queue, as behind a Service: two replicas overloaded
-// through random connections report different vllm:num_requests_waiting. (One shared queue
-// made every replica report the same share of it.)
-func TestSimDefaultPerReplicaQueues(t *testing.T) {
-	// No ingestion delay: both values come from the same scrape.
-	s, err := NewSim(testModel, Ingestion{ScrapeInterval: time.Second}, map[string]string{waitingMetric: "vllm:num_requests_waiting"}, 0, 1)
-	require.NoError(t, err)
-	for i := range 60 {
-		s.Step(time.Second, evenly(time.Duration(i)*time.Second, time.Second, 25), []string{"a", "b"})
+// Each replica has its own queue: behind a Service, two replicas overloaded through random
+// connections report different vllm:num_requests_waiting; behind the gateway (the default),
+// whose picker sends each request to the shorter queue, they report about the same. (One
+// shared queue made every replica report the same share of it.)
+func TestSimPerReplicaQueues(t *testing.T) {
+	for _, tc := range []struct {
+		name     string
+		routing  Routing
+		balanced bool
+	}{
+		{"service", Routing{Mode: RoutingService, Connections: DefaultConnections, ConnectionLifetime: DefaultConnectionLifetime}, false},
+		{"gateway (default)", Routing{}, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			// No ingestion delay: both values come from the same scrape.
+			s, err := NewSim(testModel, Ingestion{ScrapeInterval: time.Second}, map[string]string{waitingMetric: "vllm:num_requests_waiting"}, 0, 1)
+			require.NoError(t, err)
+			require.NoError(t, s.SetRouting(tc.routing))
+			for i := range 60 {
+				s.Step(time.Second, evenly(time.Duration(i)*time.Second, time.Second, 25), []string{"a", "b"})
+			}
+			va, ok := s.PodMetric(waitingMetric, "", "a")
+			require.True(t, ok)
+			vb, ok := s.PodMetric(waitingMetric, "", "b")
+			require.True(t, ok)
+			t.Logf("waiting: a %.0f, b %.0f", va, vb)
+			require.Greater(t, va+vb, 100.0)
+			if tc.balanced {
+				require.InDelta(t, va, vb, 2, "the picker keeps the queues even")
+			} else {
+				require.Greater(t, math.Abs(va-vb), 5.0, "pinned connections leave the queues uneven")
+			}
+		})
 	}
-	va, ok := s.PodMetric(waitingMetric, "", "a")
-	require.True(t, ok)
-	vb, ok := s.PodMetric(waitingMetric, "", "b")
-	require.True(t, ok)
-	require.NotEqual(t, va, vb)
-	require.Greater(t, va+vb, 100.0)
 }
 
 // A pod that leaves the Service takes no new request but finishes the ones it holds.
