@@ -79,11 +79,9 @@ const (
 	DefaultConnectionLifetime = 10 * time.Minute
 )
 
-// DefaultRouting is the routing a vLLM stack deploys on a cluster llmserve creates: GKE
-// Inference Gateway's endpoint picker (serving.routing's default there; stacks/routing.go).
-// A stack on the plain Service (JetStream, an existing cluster, exposure cluster) is
-// measured with -routing service, whose connection settings are kept here.
-var DefaultRouting = Routing{Mode: RoutingGateway, Connections: DefaultConnections, ConnectionLifetime: DefaultConnectionLifetime}
+// DefaultRouting is the routing of the shipped stack: a ClusterIP Service (serving.routing's
+// default until the gateway default, branch i20-default, lands with its integration tests).
+var DefaultRouting = Routing{Mode: RoutingService, Connections: DefaultConnections, ConnectionLifetime: DefaultConnectionLifetime}
 
 // EPPWeights are the endpoint picker's scorer weights in its default configuration:
 // queue-scorer 2, kv-cache-utilization-scorer 2, prefix-cache-scorer 3, no filters, and the

@@ -54,11 +54,10 @@ func TestRoutingValidate(t *testing.T) {
 	require.Equal(t, RoutingService, RoutingModes[0], "the default first")
 }
 
-// The sim routes like the shipped vLLM stack unless told otherwise: the gateway's endpoint
-// picker.
-func TestSimDefaultRoutingIsTheGateway(t *testing.T) {
+// The sim routes like the shipped stack unless told otherwise: a ClusterIP Service.
+func TestSimDefaultRoutingIsTheService(t *testing.T) {
 	s := testSim(t, 0)
-	require.Equal(t, RoutingGateway, s.Routing().Mode)
+	require.Equal(t, RoutingService, s.Routing().Mode)
 	require.Equal(t, DefaultRouting, s.Routing())
 	require.NoError(t, s.SetRouting(Routing{}))
 	require.Equal(t, DefaultRouting, s.Routing(), "the zero Routing is the default")

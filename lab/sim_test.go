@@ -106,7 +106,7 @@ func TestSimTimeout(t *testing.T) {
 }
 
 // Each replica has its own queue: behind a Service, two replicas overloaded through random
-// connections report different vllm:num_requests_waiting; behind the gateway (the default),
+// connections report different vllm:num_requests_waiting; behind the gateway,
 // whose picker sends each request to the shorter queue, they report about the same. (One
 // shared queue made every replica report the same share of it.)
 func TestSimPerReplicaQueues(t *testing.T) {
@@ -115,8 +115,8 @@ func TestSimPerReplicaQueues(t *testing.T) {
 		routing  Routing
 		balanced bool
 	}{
-		{"service", Routing{Mode: RoutingService, Connections: DefaultConnections, ConnectionLifetime: DefaultConnectionLifetime}, false},
-		{"gateway (default)", Routing{}, true},
+		{"service (default)", Routing{}, false},
+		{"gateway", Routing{Mode: RoutingGateway}, true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			// No ingestion delay: both values come from the same scrape.
