@@ -48,7 +48,7 @@ type Config struct {
 	// ClientTimeout is how long a client waits for a slot before it gives up.
 	ClientTimeout time.Duration
 	// Routing is how requests reach the replicas (lab/routing.go); the zero value is
-	// DefaultRouting, the ClusterIP Service the stack deploys.
+	// DefaultRouting, GKE Inference Gateway, which the vLLM stack deploys on GKE.
 	Routing Routing
 	// Ingestion is the metrics pipeline; a zero ScrapeInterval takes the stack's
 	// llmserve:metrics.scrapeInterval, zero delays Managed Prometheus's 3-7 s.

@@ -32,7 +32,7 @@ const (
 )
 
 // RoutingModes are the modes a lab accepts, the default first.
-var RoutingModes = []RoutingMode{RoutingService, RoutingGateway, RoutingFIFO}
+var RoutingModes = []RoutingMode{RoutingGateway, RoutingService, RoutingFIFO}
 
 // Routing is how the sim sends requests to replicas.
 //
@@ -79,9 +79,12 @@ const (
 	DefaultConnectionLifetime = 10 * time.Minute
 )
 
-// DefaultRouting is the routing of the shipped stack: a ClusterIP Service (serving.routing's
-// default until the gateway default, branch i20-default, lands with its integration tests).
-var DefaultRouting = Routing{Mode: RoutingService, Connections: DefaultConnections, ConnectionLifetime: DefaultConnectionLifetime}
+// DefaultRouting is the routing of the shipped vLLM stack on a GKE cluster llmserve
+// creates: GKE Inference Gateway (serving.routing's default there, stacks/routing_default.go).
+// Stacks that keep a Service (JetStream, existing clusters, a written exposure cluster) are
+// measured with -routing service. Connections and lifetime only matter then, and keep the
+// service's defaults so that -routing service alone means the same as before.
+var DefaultRouting = Routing{Mode: RoutingGateway, Connections: DefaultConnections, ConnectionLifetime: DefaultConnectionLifetime}
 
 // EPPWeights are the endpoint picker's scorer weights in its default configuration:
 // queue-scorer 2, kv-cache-utilization-scorer 2, prefix-cache-scorer 3, no filters, and the

@@ -36,7 +36,7 @@ func TestRoutingValidate(t *testing.T) {
 		{Routing{Mode: RoutingGateway}, ""},
 		{Routing{Mode: RoutingFIFO}, ""},
 		{Routing{Mode: RoutingService, Connections: 1}, ""},
-		{Routing{Mode: "mesh"}, `routing "mesh": want one of [service gateway fifo]`},
+		{Routing{Mode: "mesh"}, `routing "mesh": want one of [gateway service fifo]`},
 		{Routing{Mode: RoutingService}, "routing service: connections 0: want at least 1 (-connections)"},
 		{Routing{Mode: RoutingService, Connections: 4, ConnectionLifetime: -time.Second},
 			"routing: connection lifetime -1s: want 0 (never) or more (-connection-lifetime)"},
@@ -51,13 +51,13 @@ func TestRoutingValidate(t *testing.T) {
 	m, err := ParseRoutingMode("gateway")
 	require.NoError(t, err)
 	require.Equal(t, RoutingGateway, m)
-	require.Equal(t, RoutingService, RoutingModes[0], "the default first")
+	require.Equal(t, RoutingGateway, RoutingModes[0], "the default first")
 }
 
-// The sim routes like the shipped stack unless told otherwise: a ClusterIP Service.
-func TestSimDefaultRoutingIsTheService(t *testing.T) {
+// The sim routes like the shipped vLLM stack unless told otherwise: through the gateway.
+func TestSimDefaultRoutingIsTheGateway(t *testing.T) {
 	s := testSim(t, 0)
-	require.Equal(t, RoutingService, s.Routing().Mode)
+	require.Equal(t, RoutingGateway, s.Routing().Mode)
 	require.Equal(t, DefaultRouting, s.Routing())
 	require.NoError(t, s.SetRouting(Routing{}))
 	require.Equal(t, DefaultRouting, s.Routing(), "the zero Routing is the default")

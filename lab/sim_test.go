@@ -115,8 +115,8 @@ func TestSimPerReplicaQueues(t *testing.T) {
 		routing  Routing
 		balanced bool
 	}{
-		{"service (default)", Routing{}, false},
-		{"gateway", Routing{Mode: RoutingGateway}, true},
+		{"service", Routing{Mode: RoutingService, Connections: DefaultConnections, ConnectionLifetime: DefaultConnectionLifetime}, false},
+		{"gateway (default)", Routing{}, true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			// No ingestion delay: both values come from the same scrape.

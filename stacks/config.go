@@ -53,6 +53,9 @@ type Config struct {
 	emptyTop []string
 	// hfTokenPlain: llmserve:hfToken was set without --secret.
 	hfTokenPlain bool
+	// routingNote says which routing the defaults chose and why (Notes); empty when the
+	// user wrote serving.routing.
+	routingNote string
 }
 
 // userSettings are the config sections before defaults.
@@ -119,11 +122,12 @@ type ServingConfig struct {
 	Namespace       string `yaml:"namespace,omitempty"`
 	CreateNamespace *bool  `yaml:"createNamespace,omitempty"`
 	ServiceAccount  string `yaml:"serviceAccount,omitempty"`
-	// Exposure: cluster (ClusterIP, default) | internal (GKE internal LB) | public.
+	// Exposure: cluster (ClusterIP; the default without a gateway) | internal (GKE internal
+	// LB; the default behind a gateway) | public (with AllowPublic).
 	Exposure    string `yaml:"exposure,omitempty"`
 	AllowPublic bool   `yaml:"allowPublic,omitempty"`
-	// Routing: service (a Kubernetes Service, default) | gateway (GKE Inference Gateway
-	// in front of an InferencePool; stacks/routing.go).
+	// Routing: gateway (GKE Inference Gateway in front of an InferencePool; stacks/
+	// routing.go) | service (a Kubernetes Service). Left out, defaultRouting picks.
 	Routing string        `yaml:"routing,omitempty"`
 	Gateway GatewayConfig `yaml:"gateway,omitempty"`
 }

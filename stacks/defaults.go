@@ -92,12 +92,7 @@ func (c *Config) applyDefaults(stack string) {
 		s.CreateNamespace = boolPtr(true)
 	}
 	def(&s.ServiceAccount, c.ObjectName())
-	def(&s.Exposure, "cluster")
-	// The Service stays the default until the lab has measured the gateway (issue 20).
-	def(&s.Routing, catalog.RoutingService)
-	if s.Routing == catalog.RoutingGateway && s.Gateway.ProxySubnet == "" {
-		def(&s.Gateway.ProxySubnetRange, catalog.DefaultProxySubnetRange)
-	}
+	c.applyRoutingDefaults() // routing_default.go: gateway where it can run
 
 	mt := &c.Metrics
 	def(&mt.Backend, catalog.BackendManaged)

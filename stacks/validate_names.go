@@ -48,7 +48,7 @@ func (c *Config) validateNames(p *problems) {
 	if name := c.ObjectName(); !dns1035Re.MatchString(name) {
 		p.addf("llmserve:model %q: makes the Kubernetes Service name %q, which must be a DNS-1035 label (a letter first, at most 63); use a shorter profile name", c.ModelName, name)
 	}
-	if s.Exposure == catalog.ExposureInternal && c.Cluster.Mode == catalog.ModeExisting && !c.GCPResources {
+	if c.serverExposure() == catalog.ExposureInternal && c.Cluster.Mode == catalog.ModeExisting && !c.GCPResources {
 		p.addf("llmserve:serving.exposure internal: the internal load balancer is GKE's (annotation networking.gke.io/load-balancer-type: Internal); with llmserve:gcpResources false the cluster need not be GKE, and other providers ignore the annotation and create their default, internet-facing load balancer; use exposure cluster")
 	}
 	if c.Cluster.Mode == catalog.ModeExisting && c.Cluster.Kubeconfig != "" && c.RenderDir == "" {

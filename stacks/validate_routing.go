@@ -18,7 +18,7 @@ func (c *Config) validateRouting(p *problems) {
 		return
 	case catalog.RoutingGateway:
 	default:
-		p.addf("llmserve:serving.routing %q: want service (a Kubernetes Service, the default) or gateway (GKE Inference Gateway)", s.Routing)
+		p.addf("llmserve:serving.routing %q: want gateway (GKE Inference Gateway, the default where it can run) or service (a Kubernetes Service)", s.Routing)
 		return
 	}
 	if !slices.Contains(catalog.EPPEngines, c.Profile.Engine) {

@@ -5,6 +5,8 @@ import (
 	"testing"
 
 	"github.com/llmserve/llmserve/catalog"
+	"github.com/llmserve/llmserve/deploy"
+	"github.com/llmserve/llmserve/stacks"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"go.yaml.in/yaml/v3"
@@ -47,13 +49,92 @@ func pickerDeployment(t *testing.T, rec *recorder) map[string]any {
 	return nil
 }
 
-func TestRoutingDefaultsToService(t *testing.T) {
-	rec := mustRun(t, "dev", devConfig(t))
-	for _, token := range []string{tGateway, tHTTPRoute, tInferencePool, tHealthCheckPolicy, tGCPBackendPolicy, tSubnetwork, tInferenceGateway} {
-		assert.Empty(t, rec.byType(token), "%s registered with the default routing", token)
+// TestRoutingDefault: with serving.routing left out, vLLM on a cluster llmserve creates is
+// routed through the gateway (internal); every case the gateway cannot serve, or that the
+// user's own words rule out, keeps the plain Service and registers no gateway object.
+func TestRoutingDefault(t *testing.T) {
+	dev := devConfig(t)
+	zones := []any{"us-central1-b"}
+	cases := []struct {
+		name     string
+		cfg      stackConfig
+		gateway  bool
+		exposure string // the Service's spec.type
+	}{
+		{"vLLM standard", dev, true, "ClusterIP"},
+		{"vLLM autopilot", dev.with("llmserve:cluster", m{"mode": "autopilot", "name": "llm-dev"}), true, "ClusterIP"},
+		{"exposure internal written", dev.with("llmserve:serving", m{"exposure": "internal"}), true, "ClusterIP"},
+		{"exposure cluster written", dev.with("llmserve:serving", m{"exposure": "cluster"}), false, "ClusterIP"},
+		{"version below the gateway's", dev.with("llmserve:cluster", m{"mode": "standard", "name": "llm-dev", "zones": zones, "version": "1.32.2-gke.1297000"}), false, "ClusterIP"},
+		{"version at the gateway's", dev.with("llmserve:cluster", m{"mode": "standard", "name": "llm-dev", "zones": zones, "version": "1.32.3-gke.1170000"}), true, "ClusterIP"},
+		{"JetStream", dev.with("llmserve:model", "gemma-7b").without("llmserve:overrides"), false, "ClusterIP"},
+		{"routing service written, exposure internal", dev.with("llmserve:serving", m{"routing": "service", "exposure": "internal"}), false, "LoadBalancer"},
 	}
-	cl := only(t, rec, tGKECluster)
-	assert.NotContains(t, cl, "gatewayApiConfig", "the Gateway API is turned on only for routing gateway")
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			rec := mustRun(t, "dev", tc.cfg)
+			for _, token := range []string{tGateway, tHTTPRoute, tInferencePool, tHealthCheckPolicy, tGCPBackendPolicy, tSubnetwork, tInferenceGateway} {
+				if tc.gateway {
+					assert.Len(t, rec.byType(token), 1, token)
+				} else {
+					assert.Empty(t, rec.byType(token), token)
+				}
+			}
+			cl := only(t, rec, tGKECluster)
+			if tc.gateway {
+				// Internal unless the user consented to public: never a public default.
+				assert.Equal(t, catalog.GatewayClassInternal, dig(t, only(t, rec, tGateway), "spec.gatewayClassName"))
+				assert.Contains(t, cl, "gatewayApiConfig")
+			} else {
+				assert.NotContains(t, cl, "gatewayApiConfig", "the Gateway API is turned on only for routing gateway")
+			}
+			for _, svc := range rec.byType(tService) {
+				if strings.HasSuffix(svc.Name, "-vllm-service") || strings.HasSuffix(svc.Name, "-jetstream-service") {
+					assert.Equal(t, tc.exposure, dig(t, in(svc), "spec.type"), svc.Name)
+				}
+			}
+		})
+	}
+}
+
+// TestRoutingDefaultNotes: `llmserve validate`'s note says which routing the default chose
+// and why (an existing cluster keeps the Service: llmserve did not enable its Gateway API);
+// a written routing gets no note.
+func TestRoutingDefaultNotes(t *testing.T) {
+	std := func(model string, serving stacks.ServingConfig) (deploy.Target, deploy.Settings) {
+		return deploy.Target{Env: "dev", Model: model}, deploy.Settings{
+			Project: "my-project", Region: "us-central1", HFToken: testToken, Serving: serving,
+			Cluster: stacks.ClusterConfig{Mode: "standard", Name: "llm-dev", Zones: []string{"us-central1-b"}},
+		}
+	}
+	noGCP := false
+	type tcase struct {
+		target   deploy.Target
+		settings deploy.Settings
+		want     string
+	}
+	var cases []tcase
+	add := func(want string, tg deploy.Target, s deploy.Settings) { cases = append(cases, tcase{tg, s, want}) }
+	tg, s := std("llama-3.1-8b", stacks.ServingConfig{})
+	add("serving.routing gateway (the default here: vLLM on a GKE cluster llmserve creates", tg, s)
+	tg, s = std("gemma-7b", stacks.ServingConfig{})
+	add("serving.routing service (the default here: engine jetstream", tg, s)
+	tg, s = std("llama-3.1-8b", stacks.ServingConfig{Routing: "service"})
+	add("", tg, s)
+	add("serving.routing service (the default here: an existing cluster", deploy.Target{Env: "lab", Model: "llama-3.1-8b"}, deploy.Settings{
+		Project: "my-project", Region: "us-central1", GCPResources: &noGCP, HFToken: testToken,
+		Cluster: stacks.ClusterConfig{Mode: "existing", Name: "mine"}, ModelStore: stacks.ModelStoreConfig{Bucket: "my-weights"},
+	})
+	for _, tc := range cases {
+		cfg, err := deploy.Check(tc.target, tc.settings)
+		require.NoError(t, err, tc.target.StackName())
+		if tc.want == "" {
+			assert.Empty(t, cfg.Notes(), tc.target.StackName())
+			continue
+		}
+		require.Len(t, cfg.Notes(), 1, tc.target.StackName())
+		assert.Contains(t, cfg.Notes()[0], tc.want)
+	}
 }
 
 // TestGatewayRoutesToThePool follows every reference from the Gateway to the server pods:
@@ -263,8 +344,8 @@ func TestGatewayGCPHalf(t *testing.T) {
 // same check as TestInvalidConfig's table.
 var routingInvalidCases = []invalidCase{
 	{"bad routing", set("llmserve:serving", m{"routing": "mesh"}),
-		`llmserve:serving.routing "mesh": want service (a Kubernetes Service, the default) or gateway (GKE Inference Gateway)`},
-	{"gateway on cluster exposure", set("llmserve:serving", m{"routing": "gateway"}),
+		`llmserve:serving.routing "mesh": want gateway (GKE Inference Gateway, the default where it can run) or service (a Kubernetes Service)`},
+	{"gateway on cluster exposure", set("llmserve:serving", m{"routing": "gateway", "exposure": "cluster"}),
 		"llmserve:serving.routing gateway: a GKE Gateway is a load balancer reachable from the whole VPC, wider than exposure cluster; set serving.exposure internal (gke-l7-rilb), or public with serving.allowPublic (gke-l7-regional-external-managed)"},
 	{"gateway with jetstream", set("llmserve:model", "gemma-7b").andThen(func(c stackConfig) stackConfig { return c.without("llmserve:overrides") }).
 		andThen(set("llmserve:serving", m{"routing": "gateway", "exposure": "internal"})),
@@ -272,7 +353,7 @@ var routingInvalidCases = []invalidCase{
 	{"gateway on old gke", set("llmserve:serving", m{"routing": "gateway", "exposure": "internal"}).
 		andThen(set("llmserve:cluster", m{"mode": "standard", "name": "llm-dev", "zones": []string{"us-central1-b"}, "version": "1.31"})),
 		`llmserve:cluster.version "1.31": GKE Inference Gateway needs GKE 1.32.3 or later; use 1.32.3 or a later version, or leave it to the release channel`},
-	{"gateway settings without gateway", set("llmserve:serving", m{"gateway": m{"proxySubnet": "p"}}),
+	{"gateway settings without gateway", set("llmserve:serving", m{"routing": "service", "gateway": m{"proxySubnet": "p"}}),
 		"llmserve:serving.gateway: only used with serving.routing gateway (routing is service); remove it or set serving.routing gateway"},
 	{"proxy subnet and range", set("llmserve:serving", m{"routing": "gateway", "exposure": "internal", "gateway": m{"proxySubnet": "p", "proxySubnetRange": "10.129.0.0/23"}}),
 		`llmserve:serving.gateway: proxySubnet "p" names an existing subnet and proxySubnetRange "10.129.0.0/23" asks for a new one; set one of them`},

@@ -147,11 +147,12 @@ func TestModes(t *testing.T) {
 	cases := map[string]struct {
 		clusters, pools, buckets, grants int
 		autopilot                        bool
+		deployments                      int // server and adapter, and the endpoint picker where the gateway is the default
 	}{
-		"standard":        {clusters: 1, pools: 2, buckets: 1, grants: 2},
-		"autopilot":       {clusters: 1, pools: 0, buckets: 1, grants: 2, autopilot: true},
-		"existing":        {clusters: 0, pools: 0, buckets: 1, grants: 2},
-		"existing-no-gcp": {clusters: 0, pools: 0, buckets: 0, grants: 0},
+		"standard":        {clusters: 1, pools: 2, buckets: 1, grants: 2, deployments: 3},
+		"autopilot":       {clusters: 1, pools: 0, buckets: 1, grants: 2, autopilot: true, deployments: 3},
+		"existing":        {clusters: 0, pools: 0, buckets: 1, grants: 2, deployments: 2},
+		"existing-no-gcp": {clusters: 0, pools: 0, buckets: 0, grants: 0, deployments: 2},
 	}
 	for name, cfg := range modeConfigs(t) {
 		t.Run(name, func(t *testing.T) {
@@ -168,7 +169,7 @@ func TestModes(t *testing.T) {
 			}
 			// Every mode still gets one explicit Kubernetes provider and the whole serving half.
 			assert.Len(t, rec.byType(tK8sProvider), 1)
-			assert.Len(t, rec.byType(tDeployment), 2, "server and metrics adapter")
+			assert.Len(t, rec.byType(tDeployment), want.deployments)
 			assert.Len(t, rec.byType(tHPA), 1)
 		})
 	}

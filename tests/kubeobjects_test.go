@@ -97,17 +97,25 @@ func TestKubeObjectsOfDevStack(t *testing.T) {
 	assert.Equal(t, map[string]int{
 		"v1 Namespace":                                    2, // llm and custom-metrics
 		"batch/v1 Job":                                    1, // the weights download
-		"v1 ServiceAccount":                               2,
+		"v1 ServiceAccount":                               3, // server, adapter, endpoint picker
 		"v1 Secret":                                       1,
-		"v1 Service":                                      2,
-		"apps/v1 Deployment":                              2, // model server and metrics adapter
+		"v1 Service":                                      3,
+		"v1 ConfigMap":                                    1, // the endpoint picker's scorers
+		"apps/v1 Deployment":                              3, // model server, metrics adapter, endpoint picker
 		"policy/v1 PodDisruptionBudget":                   1,
 		"autoscaling/v2 HorizontalPodAutoscaler":          1,
 		"monitoring.googleapis.com/v1 PodMonitoring":      1,
 		"apiregistration.k8s.io/v1 APIService":            3,
 		"rbac.authorization.k8s.io/v1 ClusterRole":        2,
 		"rbac.authorization.k8s.io/v1 ClusterRoleBinding": 3,
-		"rbac.authorization.k8s.io/v1 RoleBinding":        1,
+		"rbac.authorization.k8s.io/v1 Role":               1, // the picker reads pods and its pool
+		"rbac.authorization.k8s.io/v1 RoleBinding":        2,
+		// The default routing of vLLM on GKE: GKE Inference Gateway (issue 20).
+		"gateway.networking.k8s.io/v1 Gateway":         1,
+		"gateway.networking.k8s.io/v1 HTTPRoute":       1,
+		"inference.networking.k8s.io/v1 InferencePool": 1,
+		"networking.gke.io/v1 GCPBackendPolicy":        1,
+		"networking.gke.io/v1 HealthCheckPolicy":       1,
 	}, count)
 	// The server gets the real token, not the mask the state shows.
 	for _, o := range objs {

@@ -4,6 +4,7 @@ package tests
 
 import (
 	"bytes"
+	"context"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -13,6 +14,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"go.yaml.in/yaml/v3"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 )
 
 // TestRenderCommandOffline (issue 11, point 1) runs the README's example through the built
@@ -62,6 +64,7 @@ func TestRenderCommandOffline(t *testing.T) {
 
 	kinds := map[string]int{}
 	var bucket string
+	var objs []*unstructured.Unstructured
 	files, err := filepath.Glob(filepath.Join(dir, "1-manifest", "*.yaml"))
 	require.NoError(t, err)
 	require.NotEmpty(t, files)
@@ -71,6 +74,7 @@ func TestRenderCommandOffline(t *testing.T) {
 		var doc map[string]any
 		require.NoError(t, yaml.Unmarshal(raw, &doc), f)
 		kinds[doc["kind"].(string)]++
+		objs = append(objs, &unstructured.Unstructured{Object: doc})
 		if doc["kind"] == "Deployment" && strings.Contains(string(raw), "gcsfuse.csi.storage.gke.io") {
 			for _, v := range dig(t, doc, "spec.template.spec.volumes").([]any) {
 				if b, ok := v.(map[string]any)["csi"]; ok {
@@ -84,6 +88,18 @@ func TestRenderCommandOffline(t *testing.T) {
 		assert.NotZero(t, kinds[k], "no %s rendered: %v", k, kinds)
 	}
 	assert.Equal(t, "my-project-llmserve-dev-llama-3-1-70b", bucket, "the real stack's bucket, not a render stack's")
+	// The default stack of vLLM on a cluster llmserve creates routes through GKE Inference
+	// Gateway (issue 20), and the apiserver with the upstream CRDs accepts every object of it.
+	for _, k := range []string{"Gateway", "HTTPRoute", "InferencePool", "HealthCheckPolicy", "GCPBackendPolicy"} {
+		assert.Equal(t, 1, kinds[k], "%s rendered: %v", k, kinds)
+	}
+	c := kubeClient(t)
+	ensureNamespaces(t, c, objs)
+	for _, o := range objs {
+		if err := dryRunApply(context.Background(), c, o); err != nil {
+			t.Errorf("%s: rejected by the apiserver: %v", kubeRef(o), err)
+		}
+	}
 
 	// A second render replaces the first: same files, no leftovers, still no prompt.
 	cmd = exec.Command(bin, "render", "--env", "dev", "--model", "llama-3.1-70b", "--out", dir)

@@ -27,8 +27,10 @@ const (
 // server returns the model server's Deployment inputs.
 func server(t *testing.T, rec *recorder) map[string]any {
 	t.Helper()
+	// By its component label: the stack also runs the adapter's, the placeholders' and the
+	// endpoint picker's Deployments, registered in no fixed order.
 	for _, a := range rec.byType(tDeployment) {
-		if !strings.HasPrefix(a.Name, "metrics-adapter") {
+		if dig(t, in(a), "metadata.labels").(map[string]any)["app.kubernetes.io/component"] == "model-server" {
 			return in(a)
 		}
 	}
@@ -86,7 +88,7 @@ func TestNamespaceAndServiceAccount(t *testing.T) {
 	for _, a := range rec.byType(tServiceAccount) {
 		sa = append(sa, dig(t, in(a), "metadata.namespace").(string)+"/"+dig(t, in(a), "metadata.name").(string))
 	}
-	assert.ElementsMatch(t, []any{"llm/llama-3-1-8b-vllm", "custom-metrics/custom-metrics-stackdriver-adapter"}, sa)
+	assert.ElementsMatch(t, []any{"llm/llama-3-1-8b-vllm", "custom-metrics/custom-metrics-stackdriver-adapter", "llm/llama-3-1-8b-vllm-epp"}, sa)
 	// The grant and the pod name the same service account.
 	assert.Equal(t, "llama-3-1-8b-vllm", dig(t, server(t, rec), "spec.template.spec.serviceAccountName"))
 	assert.True(t, strings.HasSuffix(in(rec.one(t, tBucketMember))["member"].(string), "/ns/llm/sa/llama-3-1-8b-vllm"))
@@ -190,7 +192,7 @@ func TestServiceIsClusterIPByDefault(t *testing.T) {
 }
 
 func TestInternalExposure(t *testing.T) {
-	rec := mustRun(t, "dev", devConfig(t).with("llmserve:serving", map[string]any{"exposure": "internal"}))
+	rec := mustRun(t, "dev", devConfig(t).with("llmserve:serving", map[string]any{"routing": "service", "exposure": "internal"}))
 	svc := in(rec.named(t, tService, "llama-3-1-8b-vllm-service"))
 	assert.Equal(t, "LoadBalancer", dig(t, svc, "spec.type"))
 	assert.Equal(t, "Internal", dig(t, svc, "metadata.annotations.networking.gke.io/load-balancer-type"))
@@ -199,7 +201,7 @@ func TestInternalExposure(t *testing.T) {
 func TestPublicExposureNeedsExplicitSetting(t *testing.T) {
 	_, err := run(t, "dev", devConfig(t).with("llmserve:serving", map[string]any{"exposure": "public"}))
 	require.ErrorContains(t, err, "serving.allowPublic: true")
-	rec := mustRun(t, "dev", devConfig(t).with("llmserve:serving", map[string]any{"exposure": "public", "allowPublic": true}))
+	rec := mustRun(t, "dev", devConfig(t).with("llmserve:serving", map[string]any{"routing": "service", "exposure": "public", "allowPublic": true}))
 	svc := in(rec.named(t, tService, "llama-3-1-8b-vllm-service"))
 	assert.Equal(t, "LoadBalancer", dig(t, svc, "spec.type"))
 	assert.Nil(t, dig(t, svc, "metadata").(map[string]any)["annotations"])
@@ -263,8 +265,9 @@ func TestStackdriverAdapter(t *testing.T) {
 		"custom-metrics-auth-reader":           []any{"Role", "extension-apiserver-authentication-reader", "custom-metrics", "custom-metrics-stackdriver-adapter"},
 		"custom-metrics-resource-reader":       []any{"ClusterRole", "custom-metrics-resource-reader", "custom-metrics", "custom-metrics-stackdriver-adapter"},
 		"external-metrics-reader":              []any{"ClusterRole", "external-metrics-reader", "kube-system", "horizontal-pod-autoscaler"},
+		"llama-3-1-8b-vllm-epp":                []any{"Role", "llama-3-1-8b-vllm-epp", "llm", "llama-3-1-8b-vllm-epp"}, // the gateway's picker
 	}, subjects)
-	rb := in(rec.one(t, tRB))
+	rb := in(rec.named(t, tRB, "metrics-adapter-auth-reader"))
 	assert.Equal(t, "kube-system", dig(t, rb, "metadata.namespace"))
 	apis := map[string][]any{}
 	for _, a := range rec.byType(tAPIService) {
@@ -296,7 +299,7 @@ func TestAdapterTolerationsOutsideStandard(t *testing.T) {
 func TestAdapterCanBeSkipped(t *testing.T) {
 	rec := mustRun(t, "dev", devConfig(t).with("llmserve:metrics", map[string]any{"installAdapter": false}))
 	assert.Empty(t, rec.byType(tAPIService))
-	assert.Len(t, rec.byType(tDeployment), 1)
+	assert.Len(t, rec.byType(tDeployment), 2, "the server and the gateway's endpoint picker")
 	assert.Len(t, rec.byType(tProjectMember), 1, "the adapter already in the cluster still needs its grant")
 	assert.Len(t, rec.byType(tHPA), 1)
 }

@@ -268,7 +268,11 @@ func TestMakeLintStopsWhenGoimportsFails(t *testing.T) {
 // requiredCRDs are the files `make crds` puts in $LLMSERVE_CRDS that the integration layers
 // need; the apiserver layer refuses to start without them (envtest installs whatever the
 // directory holds, so a missing one showed up only as `no matches for kind ...` later).
-var requiredCRDs = []string{crdPodMonitoring, crdServiceMonitor, crdPrometheusRule}
+var requiredCRDs = []string{crdPodMonitoring, crdServiceMonitor, crdPrometheusRule,
+	// The default vLLM stack routes through GKE Inference Gateway (tools/crds-gateway.sh).
+	"gateway.networking.k8s.io_gateways.yaml", "gateway.networking.k8s.io_httproutes.yaml",
+	"inference.networking.k8s.io_inferencepools.yaml",
+	"networking.gke.io_healthcheckpolicies.yaml", "networking.gke.io_gcpbackendpolicies.yaml"}
 
 // missingCRDs lists the required CRD files dir lacks (or holds empty).
 func missingCRDs(dir string) []string {

@@ -69,6 +69,8 @@ func TestValidateWarnsOfUnprovenStacks(t *testing.T) {
 	code, out, errOut = llmserve(t, "validate", "--env", "dev", "--model", "llama-3.1-8b")
 	require.Equal(t, exitOK, code, errOut)
 	assert.NotContains(t, out, "warning:", "vLLM on v6e is shown upstream")
+	// The routing default is said too, with its reason (issue 20).
+	assert.Contains(t, out, "dev-llama-3.1-8b: ok\n  note: serving.routing gateway (the default here: vLLM on a GKE cluster llmserve creates")
 }
 
 // TestValidateBadProfilesAndOverrides: each row is a --set that must fail validation with

@@ -50,6 +50,9 @@ func newValidateCommand() *cobra.Command {
 				for _, caveat := range cfg.Caveats() {
 					fmt.Fprintf(cmd.OutOrStdout(), "  warning: %s\n", caveat)
 				}
+				for _, note := range cfg.Notes() {
+					fmt.Fprintf(cmd.OutOrStdout(), "  note: %s\n", note)
+				}
 			}
 			if len(bad) > 0 {
 				return invalid(errors.Join(bad...))
