@@ -55,7 +55,8 @@ func TestEngineGatewayRouting(t *testing.T) {
 		}
 	}
 
-	des, err := st.Destroy(ctx)
+	// With the garbage collector's part played (engDestroy), as on a real cluster.
+	des, _, err := engDestroy(t, ctx, st)
 	require.NoError(t, err)
 	t.Logf("destroy: %s", summaryString(des))
 	for _, o := range objs {

@@ -15,6 +15,7 @@ import (
 	"github.com/stretchr/testify/require"
 	"go.yaml.in/yaml/v3"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
 )
 
 // TestRenderCommandOffline (issue 11, point 1) runs the README's example through the built
@@ -74,7 +75,11 @@ func TestRenderCommandOffline(t *testing.T) {
 		var doc map[string]any
 		require.NoError(t, yaml.Unmarshal(raw, &doc), f)
 		kinds[doc["kind"].(string)]++
-		objs = append(objs, &unstructured.Unstructured{Object: doc})
+		// Decoded again the apiserver's way (JSON numbers: int64, float64), which
+		// unstructured objects need.
+		var obj map[string]any
+		require.NoError(t, utilyaml.NewYAMLOrJSONDecoder(bytes.NewReader(raw), 4096).Decode(&obj), f)
+		objs = append(objs, &unstructured.Unstructured{Object: obj})
 		if doc["kind"] == "Deployment" && strings.Contains(string(raw), "gcsfuse.csi.storage.gke.io") {
 			for _, v := range dig(t, doc, "spec.template.spec.volumes").([]any) {
 				if b, ok := v.(map[string]any)["csi"]; ok {
