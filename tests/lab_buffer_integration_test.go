@@ -55,8 +55,12 @@ func TestLabBufferPlaceholderPreempted(t *testing.T) {
 	}
 	require.Len(t, startNodes, 2, "a node for the replica and one for the placeholder")
 
-	sc := lab.Scenario{Name: "buffer-test", Phases: []lab.Phase{{Name: "quiet", Duration: 2 * time.Minute, Load: 0.3},
+	// The quiet phase keeps one replica: 0.1 replicas' worth runs ~6 of 64 slots, below the
+	// running target's 16 (0.3 ran 22 in a first version of this test, and the HPA added the
+	// second replica before the load).
+	sc := lab.Scenario{Name: "buffer-test", Phases: []lab.Phase{{Name: "quiet", Duration: 2 * time.Minute, Load: 0.1},
 		{Name: "load", Duration: 14 * time.Minute, Load: 1.6}}}
+	loadAt, _ := sc.Start("load")
 	// The load phase outlasts the HPA's reaction, the replacement placeholder's node and its
 	// image pull.
 	require.Less(t, l.NodeProvisioning+l.ColdStart.Pull()+3*time.Minute, sc.Phases[1].Duration)
@@ -101,6 +105,13 @@ func TestLabBufferPlaceholderPreempted(t *testing.T) {
 	}
 	keepTimeline(t, cfg, rows)
 
+	for _, r := range rows {
+		if r.T < loadAt {
+			require.Equal(t, 1, r.Spec, "the HPA added a replica before the load: %s", lab.PlainLine(r))
+			require.Equal(t, 1, r.Spare, "the placeholder holds its node until the load: %s", lab.PlainLine(r))
+		}
+	}
+
 	// (a) The scheduler preempted the placeholder for the second replica, and the
 	// placeholders' Deployment re-created it Pending.
 	events, err := l.Kube.CoreV1().Events(l.Namespace).List(ctx, metav1.ListOptions{
@@ -118,7 +129,7 @@ func TestLabBufferPlaceholderPreempted(t *testing.T) {
 		require.NotEqual(t, p1, p.Name, "the preempted placeholder is still there")
 	}
 	require.NotEmpty(t, p2, "no placeholder replaced %s", p1)
-	require.GreaterOrEqual(t, p2PendingAt, time.Duration(0), "the replacement placeholder %s was never Pending", p2)
+	require.GreaterOrEqual(t, p2PendingAt, loadAt, "the replacement placeholder %s was never Pending after the load began", p2)
 	require.True(t, sawSparePending, "no row counted a pending placeholder")
 
 	// (b) The second replica ran on the placeholder's node, the image already there, and was
