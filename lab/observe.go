@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/llmserve/llmserve/components"
 	autoscalingv2 "k8s.io/api/autoscaling/v2"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -18,7 +17,7 @@ import (
 // (the ones serving before the scenario).
 func (l *Lab) observe(ctx context.Context, arrivals []Request, ph Phase, origin time.Duration, prewarmed bool) (Row, error) {
 	now := l.Now()
-	sel := labels.SelectorFromSet(map[string]string{components.LabelName: l.Name, components.LabelComponent: "model-server"})
+	sel, buf := l.selector(ComponentServer), l.selector(ComponentBuffer)
 	// Every pod, not only the replicas: any pod that runs the server image on a node (a
 	// placeholder holding a spare node, say) leaves the image there (ImageCache). Pods are
 	// read before nodes (see BoundToUnreadyNodes).
@@ -26,11 +25,15 @@ func (l *Lab) observe(ctx context.Context, arrivals []Request, ph Phase, origin 
 	if err != nil {
 		return Row{}, fmt.Errorf("lab: pods: %w", err)
 	}
-	pods, others := &corev1.PodList{}, []corev1.Pod{}
+	pods, others, placeholders := &corev1.PodList{}, []corev1.Pod{}, []corev1.Pod{}
 	for _, p := range all.Items {
-		if p.Namespace == l.Namespace && sel.Matches(labels.Set(p.Labels)) {
+		switch {
+		case p.Namespace == l.Namespace && sel.Matches(labels.Set(p.Labels)):
 			pods.Items = append(pods.Items, p)
-		} else {
+		case p.Namespace == l.Namespace && buf.Matches(labels.Set(p.Labels)):
+			placeholders = append(placeholders, p)
+			others = append(others, p)
+		default:
 			others = append(others, p)
 		}
 	}
@@ -48,12 +51,18 @@ func (l *Lab) observe(ctx context.Context, arrivals []Request, ph Phase, origin 
 		}
 	}
 	l.images.Forget(exists) // a removed node takes its images with it
-	l.recordPulls(others, readyNode, now)
+	// Placeholders found at the start have held their nodes for as long as the replicas
+	// have served: their images are there (prewarmed).
+	l.recordPulls(others, readyNode, now, prewarmed)
+	spare, sparePending := spareCounts(placeholders, readyNode)
 	var ready []string
 	pending, loading := 0, 0
 	for i := range pods.Items {
 		p := &pods.Items[i]
 		life := l.pods[p.Name]
+		if _, ok := l.seen[p.Name]; !ok {
+			l.seen[p.Name] = now
+		}
 		switch {
 		case p.DeletionTimestamp != nil:
 		case podReady(p):
@@ -78,7 +87,7 @@ func (l *Lab) observe(ctx context.Context, arrivals []Request, ph Phase, origin 
 					pull = 0 // served before the scenario: the image is there
 				}
 				wait := l.images.Pull(node, image, now, pull)
-				life = &PodLife{Started: now, ColdStart: l.ColdStart.On(warm, wait), Warm: warm, ReadyAt: -1,
+				life = &PodLife{Created: l.seen[p.Name], Started: now, ColdStart: l.ColdStart.On(warm, wait), Warm: warm, ReadyAt: -1,
 					Node: node, ImageCached: pull > 0 && wait < pull}
 				if prewarmed {
 					life.ColdStart, life.Warm = 0, true
@@ -97,7 +106,7 @@ func (l *Lab) observe(ctx context.Context, arrivals []Request, ph Phase, origin 
 	st := l.Sim.Step(now-l.simNow(), arrivals, ready)
 	row := Row{T: now - origin, Phase: ph.Name, Waiting: st.Waiting, Running: st.Running, Ready: st.Ready,
 		Pods: len(pods.Items), Unschedulable: pending, Loading: loading, Nodes: len(nodes.Items), NodesReady: nodesReady,
-		Target: l.Targets[0]}
+		Target: l.Targets[0], Spare: spare, SparePending: sparePending, SpareWant: l.SpareWant()}
 	row.Metric, _ = l.Sim.Visible(l.HPAMetrics[0])
 	hpa, err := l.Kube.AutoscalingV2().HorizontalPodAutoscalers(l.Namespace).Get(ctx, l.Name, metav1.GetOptions{})
 	if err != nil {
@@ -170,14 +179,19 @@ func serverImage(p *corev1.Pod) string {
 // recordPulls records in the image cache the images of the pods other than the replicas
 // (theirs are recorded when their cold start begins) running on a Ready node, such as a
 // placeholder running the server image: it pulls them once it starts, as a replica would.
-func (l *Lab) recordPulls(others []corev1.Pod, readyNode map[string]bool, now time.Duration) {
+// prewarmed pods have been running before the scenario: their images are there already.
+func (l *Lab) recordPulls(others []corev1.Pod, readyNode map[string]bool, now time.Duration, prewarmed bool) {
+	pull := l.ColdStart.Pull()
+	if prewarmed {
+		pull = 0
+	}
 	for i := range others {
 		p := &others[i]
 		if p.Spec.NodeName == "" || !readyNode[p.Spec.NodeName] || p.Status.Phase != corev1.PodRunning {
 			continue
 		}
 		for _, c := range p.Spec.Containers {
-			l.images.Pull(p.Spec.NodeName, c.Image, now, l.ColdStart.Pull())
+			l.images.Pull(p.Spec.NodeName, c.Image, now, pull)
 		}
 	}
 }

@@ -39,10 +39,15 @@ type Row struct {
 	Loading           int // pods on a node, in their cold start
 	Nodes, NodesReady int // TPU nodes, and those Ready
 	ScalingActive     string
+	// Spare is the capacity buffer's placeholders holding a node (Running on a Ready node),
+	// SparePending those waiting for one (preempted by a replica and re-created, until the
+	// cluster-autoscaler's node is Ready), SpareWant the spare nodes autoscaling.buffer asks.
+	Spare, SparePending, SpareWant int
 }
 
 var csvHeader = []string{"t_seconds", "phase", "load", "rate_rps", "need", "waiting", "running", "metric", "hpa_metric", "target",
-	"desired", "spec_replicas", "ready", "pods", "unschedulable", "loading", "nodes", "nodes_ready", "scaling_active"}
+	"desired", "spec_replicas", "ready", "pods", "unschedulable", "loading", "nodes", "nodes_ready", "scaling_active",
+	"spare", "spare_pending"}
 
 // WriteCSV writes the timeline, one row per second.
 func WriteCSV(path string, rows []Row) error {
@@ -60,7 +65,8 @@ func WriteCSV(path string, rows []Row) error {
 		}
 		_ = w.Write([]string{ff(r.T.Seconds()), r.Phase, ff(r.Load), ff(r.Rate), strconv.Itoa(r.Need), ff(r.Waiting), ff(r.Running), ff(r.Metric), hm,
 			ff(r.Target), strconv.Itoa(r.Desired), strconv.Itoa(r.Spec), strconv.Itoa(r.Ready), strconv.Itoa(r.Pods), strconv.Itoa(r.Unschedulable),
-			strconv.Itoa(r.Loading), strconv.Itoa(r.Nodes), strconv.Itoa(r.NodesReady), r.ScalingActive})
+			strconv.Itoa(r.Loading), strconv.Itoa(r.Nodes), strconv.Itoa(r.NodesReady), r.ScalingActive,
+			strconv.Itoa(r.Spare), strconv.Itoa(r.SparePending)})
 	}
 	w.Flush()
 	if err := w.Error(); err != nil {

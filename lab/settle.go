@@ -76,10 +76,14 @@ func (l *Lab) Settle(ctx context.Context, sc Scenario, tick func(Row)) (Settled,
 }
 
 // settledRow says whether a row shows the HPA and the pool at rest: the HPA has seen its
-// metric, the Deployment has what the HPA wants, every replica of it is ready, and the
-// backlog of the scale-up has drained (less than a request a replica waits), so none of it
-// spills into the scenario.
+// metric, the Deployment has what the HPA wants, every replica of it is ready, the backlog
+// of the scale-up has drained (less than a request a replica waits), so none of it spills
+// into the scenario, and the capacity buffer holds its spare nodes again: a replica that
+// preempted a placeholder leaves it Pending until the cluster-autoscaler's node is Ready,
+// and a scenario started before then would find no spare node for its first scale-up (a
+// fixed pool too small for them never settles: Settle starts the scenario as it is).
 func settledRow(r Row) bool {
 	return r.HPAMetricSeen && r.Desired == r.Spec && r.Ready == r.Spec && r.Pods == r.Spec &&
-		r.Unschedulable == 0 && r.Loading == 0 && r.Waiting < float64(max(1, r.Ready))
+		r.Unschedulable == 0 && r.Loading == 0 && r.Waiting < float64(max(1, r.Ready)) &&
+		r.SparePending == 0 && r.Spare >= r.SpareWant
 }

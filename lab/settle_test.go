@@ -24,6 +24,7 @@ func TestStartingLoad(t *testing.T) {
 func TestSettledRow(t *testing.T) {
 	rest := Row{HPAMetricSeen: true, Desired: 3, Spec: 3, Ready: 3, Pods: 3}
 	require.True(t, settledRow(rest))
+	require.True(t, settledRow(Row{HPAMetricSeen: true, Desired: 3, Spec: 3, Ready: 3, Pods: 3, SpareWant: 1, Spare: 1}), "the buffer holds its node")
 	for name, r := range map[string]Row{
 		"no metric yet":       {Desired: 3, Spec: 3, Ready: 3, Pods: 3},
 		"HPA wants more":      {HPAMetricSeen: true, Desired: 4, Spec: 3, Ready: 3, Pods: 3},
@@ -31,6 +32,8 @@ func TestSettledRow(t *testing.T) {
 		"replica loading":     {HPAMetricSeen: true, Desired: 4, Spec: 4, Ready: 3, Pods: 4, Loading: 1},
 		"replica terminating": {HPAMetricSeen: true, Desired: 3, Spec: 3, Ready: 3, Pods: 4},
 		"backlog not drained": {HPAMetricSeen: true, Desired: 3, Spec: 3, Ready: 3, Pods: 3, Waiting: 40},
+		"placeholder pending": {HPAMetricSeen: true, Desired: 3, Spec: 3, Ready: 3, Pods: 3, SpareWant: 1, SparePending: 1},
+		"spare node missing":  {HPAMetricSeen: true, Desired: 3, Spec: 3, Ready: 3, Pods: 3, SpareWant: 2, Spare: 1},
 	} {
 		require.False(t, settledRow(r), name)
 	}

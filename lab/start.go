@@ -47,15 +47,17 @@ type Lab struct {
 	origin      time.Duration // world time the last Run began
 	arrived     []Request     // the last drive's requests, arrivals from its start
 	pods        map[string]*PodLife
+	seen        map[string]time.Duration // world time the lab first saw each replica
 	images      ImageCache
 }
 
-// PodLife is what the lab saw of one replica, in world time: when it was scheduled on a
-// ready node and began its cold start, how long that takes, whether its XLA cache was warm,
-// and when it became Ready (-1 before).
+// PodLife is what the lab saw of one replica, in world time: when it first saw it (Pending
+// or not: its creation, within an observation), when it was scheduled on a ready node and
+// began its cold start, how long that takes, whether its XLA cache was warm, and when it
+// became Ready (-1 before).
 type PodLife struct {
-	Started, ColdStart, ReadyAt time.Duration
-	Warm, Patched               bool
+	Created, Started, ColdStart, ReadyAt time.Duration
+	Warm, Patched                        bool
 	// Node is where it runs; ImageCached says the node held the server image when it
 	// started, so its cold start had no image pull (ImageCache).
 	Node        string
@@ -83,7 +85,7 @@ func Start(ctx context.Context, c Config) (_ *Lab, err error) {
 		c.CA = DefaultCA
 	}
 	quietKlog(c.Log)
-	l := &Lab{Config: c, pods: map[string]*PodLife{}}
+	l := &Lab{Config: c, pods: map[string]*PodLife{}, seen: map[string]time.Duration{}}
 	defer func() {
 		if err != nil {
 			_ = l.Close()
@@ -198,8 +200,9 @@ func Start(ctx context.Context, c Config) (_ *Lab, err error) {
 		}
 	} else {
 		l.MinNodes, l.MaxNodes = *l.Stack.Pool.MinNodes, *l.Stack.Pool.MaxNodes
-		// The pool has been serving minReplicas replicas: at least that many nodes exist.
-		first := max(l.MinNodes, min(p.Autoscaling.MinReplicas, l.MaxNodes))
+		// The pool has been serving minReplicas replicas and holding the buffer's spare
+		// nodes: at least that many nodes exist.
+		first := startNodes(l.MinNodes, l.MaxNodes, p.Autoscaling.MinReplicas, p.Autoscaling.Buffer.Replicas)
 		template, nodes, err := PoolNodes(p.Accelerator.Topology, l.MinNodes, l.MaxNodes)
 		if err != nil {
 			return nil, err
@@ -245,13 +248,25 @@ func Start(ctx context.Context, c Config) (_ *Lab, err error) {
 }
 
 // waitServing steps the sim with no load until minReplicas replicas are ready and their
-// metric has reached the adapter, so that a scenario starts from a serving stack. Unless
-// FreshStack, those replicas skip their cold start: they have been serving for a while.
+// metric has reached the adapter, and the buffer's placeholders run on the nodes the start
+// left them (startSpare), so that a scenario starts from a serving stack holding its spare
+// nodes. Unless FreshStack, those replicas skip their cold start and the placeholders'
+// nodes hold the server image: they have been there for a while.
 func (l *Lab) waitServing(ctx context.Context) error {
 	want := l.Stack.Profile.Autoscaling.MinReplicas
+	nodes := l.MinNodes
+	if l.ca != nil {
+		nodes = startNodes(l.MinNodes, l.MaxNodes, want, l.SpareWant())
+	}
+	spare := startSpare(nodes, want, l.SpareWant())
 	budget := time.Minute
 	if l.FreshStack {
 		budget += wall(l.ColdStart.Duration(false)+l.NodeProvisioning, l.Speed)
+	}
+	if spare > 0 {
+		// The scheduler may bind a placeholder first, on a node a replica then preempts
+		// it from: it waits for the node the cluster-autoscaler adds.
+		budget += wall(l.NodeProvisioning, l.Speed)
 	}
 	deadline := time.Now().Add(budget)
 	for time.Now().Before(deadline) {
@@ -264,11 +279,11 @@ func (l *Lab) waitServing(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
-		if _, n := l.Sim.Visible(l.HPAMetrics[0]); row.Ready >= want && n >= want {
+		if _, n := l.Sim.Visible(l.HPAMetrics[0]); row.Ready >= want && n >= want && row.Spare >= spare {
 			return nil
 		}
 	}
-	return fmt.Errorf("lab: %d replica(s) not serving after %s (kwok logs: %s)", want, budget, l.Cluster.LogsDir())
+	return fmt.Errorf("lab: %d replica(s) serving and %d placeholder(s) holding a node not seen after %s (kwok logs: %s)", want, spare, budget, l.Cluster.LogsDir())
 }
 
 // Close stops the autoscaler and the adapter and deletes the cluster, with every process
