@@ -63,7 +63,7 @@ test-unit:
 
 ## test-integration: real kube-apiserver (envtest) and the real Pulumi engine
 test-integration: tools crds
-	go test $(GO_TEST_FLAGS) -tags integration -count=1 -timeout 30m ./tests/...
+	go test $(GO_TEST_FLAGS) -tags integration -count=1 -timeout 45m ./tests/...
 
 ## test: every test layer, fastest first: lint and the mock tests run before any tool is
 ## built, so a fresh machine reports them within minutes; the fuzz targets last (their first
