@@ -29,14 +29,18 @@ func (c *Config) defaultRouting() (routing, why string) {
 	case c.wrote("serving", "exposure") && c.Serving.Exposure == catalog.ExposureCluster:
 		return catalog.RoutingService, "serving.exposure cluster: a Gateway is a load balancer reachable from the whole VPC"
 	}
-	if v := c.Cluster.Version; v != "" && c.wrote("cluster", "version") {
-		ver, ok := catalog.ParseGKEVersion(v)
-		m, _ := catalog.ParseGKEVersion(catalog.GatewayMinGKEVersion)
-		if ok && ver.Below(m) {
-			return catalog.RoutingService, fmt.Sprintf("cluster.version %s: GKE Inference Gateway needs GKE %s or later", v, catalog.GatewayMinGKEVersion)
-		}
+	if v := c.Cluster.Version; c.wrote("cluster", "version") && belowGatewayVersion(v) {
+		return catalog.RoutingService, fmt.Sprintf("cluster.version %s: GKE Inference Gateway needs GKE %s or later", v, catalog.GatewayMinGKEVersion)
 	}
 	return catalog.RoutingGateway, "vLLM on a GKE cluster llmserve creates: GKE Inference Gateway routes each request to the least-loaded replica"
+}
+
+// belowGatewayVersion says whether a GKE version (or alias) is older than the gateway needs;
+// an empty or unparsable one is not (the release channel's, or refused elsewhere).
+func belowGatewayVersion(v string) bool {
+	ver, ok := catalog.ParseGKEVersion(v)
+	m, _ := catalog.ParseGKEVersion(catalog.GatewayMinGKEVersion)
+	return v != "" && ok && ver.Below(m)
 }
 
 // applyRoutingDefaults fills serving.routing and serving.exposure. Behind a gateway the

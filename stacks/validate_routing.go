@@ -31,13 +31,9 @@ func (c *Config) validateRouting(p *problems) {
 		p.addf("llmserve:serving.routing gateway: a GKE Gateway is a load balancer reachable from the whole VPC, wider than exposure cluster; set serving.exposure internal (%s), or public with serving.allowPublic (%s)",
 			catalog.GatewayClassInternal, catalog.GatewayClassExternal)
 	}
-	if v := c.Cluster.Version; v != "" && c.createsGKE() {
-		ver, ok := catalog.ParseGKEVersion(v)
-		m, _ := catalog.ParseGKEVersion(catalog.GatewayMinGKEVersion)
-		if ok && ver.Below(m) {
-			p.addf("llmserve:cluster.version %q: GKE Inference Gateway needs GKE %s or later; use %s or a later version, or leave it to the release channel",
-				v, catalog.GatewayMinGKEVersion, catalog.GatewayMinGKEVersion)
-		}
+	if v := c.Cluster.Version; c.createsGKE() && belowGatewayVersion(v) {
+		p.addf("llmserve:cluster.version %q: GKE Inference Gateway needs GKE %s or later; use %s or a later version, or leave it to the release channel",
+			v, catalog.GatewayMinGKEVersion, catalog.GatewayMinGKEVersion)
 	}
 	switch {
 	case u.ProxySubnet != "" && u.ProxySubnetRange != "":
