@@ -101,11 +101,11 @@ const DefaultTTFTSLO = 2 * time.Second
 type Summary struct {
 	Variant string
 	// Requests arrived; Served got a first token; TimedOut gave up waiting for a slot;
-	// Queued were still waiting at the end.
-	Requests, Served, TimedOut, Queued int
-	TTFTp50, TTFTp95, TTFTp99          time.Duration
-	// SLOAttainment is the share of all requests served with TTFT <= SLO (timed-out and
-	// still-queued requests count as misses).
+	// Refused arrived while no replica was ready; Queued were still waiting at the end.
+	Requests, Served, TimedOut, Refused, Queued int
+	TTFTp50, TTFTp95, TTFTp99                   time.Duration
+	// SLOAttainment is the share of all requests served with TTFT <= SLO (timed-out,
+	// refused and still-queued requests count as misses).
 	SLOAttainment float64
 	SLO           time.Duration
 	// ReplicaMinutes are pods held (each holds a TPU slice), NodeMinutes TPU nodes up,
@@ -129,8 +129,12 @@ func Summarize(name string, rows []Row, outcomes []Outcome, queued int, slo time
 	var ttfts []time.Duration
 	met := 0
 	for _, o := range outcomes {
-		if o.TimedOut {
+		switch {
+		case o.TimedOut:
 			s.TimedOut++
+			continue
+		case o.Refused:
+			s.Refused++
 			continue
 		}
 		s.Served++
@@ -139,7 +143,7 @@ func Summarize(name string, rows []Row, outcomes []Outcome, queued int, slo time
 			met++
 		}
 	}
-	s.Requests = s.Served + s.TimedOut + queued
+	s.Requests = s.Served + s.TimedOut + s.Refused + queued
 	if s.Requests > 0 {
 		s.SLOAttainment = float64(met) / float64(s.Requests)
 	}
@@ -202,8 +206,12 @@ func WriteTable(w io.Writer, sums []Summary) {
 		return fmt.Sprintf("%.2fs", t.Seconds())
 	}
 	for _, s := range sums {
-		fmt.Fprintf(w, "| %s | %.1f%% of %d | %s / %s / %s | %d | %s | %s | %s | $%.2f | %d / %d | %d | %.0f | %.0f |\n",
-			s.Variant, 100*s.SLOAttainment, s.Requests, d(s.TTFTp50), d(s.TTFTp95), d(s.TTFTp99), s.TimedOut+s.Queued,
+		lost := fmt.Sprint(s.TimedOut + s.Queued)
+		if s.Refused > 0 {
+			lost += fmt.Sprintf(" (+%d refused: no replica ready)", s.Refused)
+		}
+		fmt.Fprintf(w, "| %s | %.1f%% of %d | %s / %s / %s | %s | %s | %s | %s | $%.2f | %d / %d | %d | %.0f | %.0f |\n",
+			s.Variant, 100*s.SLOAttainment, s.Requests, d(s.TTFTp50), d(s.TTFTp95), d(s.TTFTp99), lost,
 			timesOracle(s.Oracle, s.ReplicaMinutes), timesOracle(s.Oracle, s.NodeMinutes), vsStatic(s.Oracle, s.NodeMinutes),
 			s.CostUSD, s.ScaleUps, s.ScaleDowns, s.EarlyDowns, s.ShortSeconds, s.PeakQueue)
 	}

@@ -8,7 +8,7 @@ import (
 )
 
 // RoutingMode is the path a request takes to a replica. The lab's default is the one the
-// shipped stack deploys: a ClusterIP Service (issue 20).
+// shipped vLLM stack deploys on GKE: the gateway (DefaultRouting).
 type RoutingMode string
 
 const (
@@ -23,7 +23,7 @@ const (
 	RoutingService RoutingMode = "service"
 	// RoutingGateway is GKE Inference Gateway: the Gateway API Inference Extension's endpoint
 	// picker chooses a replica for every request by its queue and KV-cache use (EPPWeights).
-	// Each replica queues what it is sent. llmserve does not deploy it yet (issue 20 point 1).
+	// Each replica queues what it is sent. serving.routing: gateway deploys it.
 	RoutingGateway RoutingMode = "gateway"
 	// RoutingFIFO is one queue in front of every ready replica, the next request taking the
 	// first slot that frees anywhere: the lab's model before issue 20, kept to compare with.
@@ -52,10 +52,9 @@ var RoutingModes = []RoutingMode{RoutingGateway, RoutingService, RoutingFIFO}
 //     favours replicas that just finished a request, and opens new random connections when
 //     all are busy; that partly self-balancing case is not modelled, so for it the lab is
 //     pessimistic.
-//   - When no replica is ready the request waits (until the client timeout) and is routed
-//     when one is. Through a Service the connection would be refused and the OpenAI client
-//     would retry twice (DEFAULT_MAX_RETRIES = 2) and fail within seconds: the lab is
-//     optimistic there. It happens only before the first replica is ready.
+//   - When no replica is ready the request is refused (Sim.routeOne): the connection is
+//     refused and the OpenAI client's two retries fail within seconds. It happens only
+//     before the first replica is ready.
 type Routing struct {
 	Mode RoutingMode
 	// Connections (service) is how many client connections carry the load.
@@ -103,8 +102,8 @@ var DefaultRouting = Routing{Mode: RoutingGateway, Connections: DefaultConnectio
 // Assumptions: the picker sees each replica's state at the request's arrival (it refreshes
 // metrics every 50 ms, --refresh-metrics-interval); no request is shed (its saturation
 // detector sheds only requests of negative priority, and the lab's have none); when no
-// replica is ready requests wait, as the picker's flow control holds them (behind its
-// flowControl feature gate; without it the gateway would answer 503 at once).
+// replica is ready the request is refused, as the picker answers 503 without its
+// flowControl feature gate, which llmserve does not turn on (Sim.routeOne).
 var EPPWeights = struct{ Queue, KVCache, Prefix float64 }{Queue: 2, KVCache: 2, Prefix: 3}
 
 // ParseRoutingMode reads a -routing value.

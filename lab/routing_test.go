@@ -1,6 +1,7 @@
 package lab
 
 import (
+	"strings"
 	"testing"
 	"time"
 
@@ -172,21 +173,36 @@ func TestGatewayPicksTheLeastLoaded(t *testing.T) {
 	require.Equal(t, 20, running, "every request of the second goes to the empty replica")
 }
 
-// With no replica ready, requests wait and go to the first one that is.
-func TestRoutingHoldsWithoutReplicas(t *testing.T) {
+// With no replica ready, the gateway and a Service refuse a request at once (the picker's
+// 503, a refused connection); only the fifo model holds it for the first replica that is.
+func TestRoutingRefusesWithoutReplicas(t *testing.T) {
 	for _, m := range RoutingModes {
 		r := Routing{Mode: m, Connections: 8}
 		s := routedSim(t, r, time.Minute)
 		s.Step(time.Second, evenly(0, time.Second, 10), nil)
-		st := s.Step(time.Second, nil, nil)
-		require.Equal(t, 10.0, st.Waiting, m)
-		st = s.Step(time.Second, nil, []string{"a"})
-		require.Equal(t, 10.0, st.Running, m)
-		done, _ := s.Outcomes()
-		for _, o := range done {
-			require.False(t, o.TimedOut)
-			require.GreaterOrEqual(t, o.Wait, time.Second, m)
+		st := s.Step(time.Second, nil, []string{"a"})
+		done, queued := s.Outcomes()
+		require.Zero(t, queued, m)
+		if m == RoutingFIFO {
+			require.Equal(t, 10.0, st.Running, m)
+			for _, o := range done {
+				require.False(t, o.TimedOut || o.Refused, m)
+				require.Positive(t, o.Wait, m)
+			}
+			continue
 		}
+		require.Zero(t, st.Running, m)
+		require.Len(t, done, 10, m)
+		for _, o := range done {
+			require.True(t, o.Refused, m)
+		}
+		sum := Summarize(string(m), nil, done, queued, DefaultTTFTSLO, Pricing{})
+		require.Equal(t, 10, sum.Refused, m)
+		require.Equal(t, 10, sum.Requests, m)
+		require.Zero(t, sum.SLOAttainment, m)
+		var table strings.Builder
+		WriteTable(&table, []Summary{sum})
+		require.Contains(t, table.String(), "| 0 (+10 refused: no replica ready) |", m)
 	}
 }
 

@@ -72,12 +72,14 @@ type Request struct {
 }
 
 // Outcome is what happened to one request. Served requests have TTFT and E2E; a request that
-// waited longer than the client's timeout without a slot is TimedOut (dropped).
+// waited longer than the client's timeout without a slot is TimedOut (dropped); one that
+// arrived while no replica was ready is Refused (routeOne).
 type Outcome struct {
 	Arrival   time.Duration
 	Wait      time.Duration // in the queue, until a slot took it
 	TTFT, E2E time.Duration
 	TimedOut  bool
+	Refused   bool
 }
 
 // Sim runs the server model and the ingestion pipeline. It is driven by Step and read by the
@@ -93,8 +95,7 @@ type Sim struct {
 	rng   *rand.Rand
 	route *router
 	now   time.Duration
-	// queue is the shared queue under RoutingFIFO; under the other routings, the requests
-	// that arrived while no replica was ready, routed when one is.
+	// queue is the shared queue under RoutingFIFO (the other routings queue per pod).
 	queue      []Request
 	pods       map[string]*podState
 	outcomes   []Outcome
@@ -228,15 +229,10 @@ func (s *Sim) Step(dt time.Duration, arrivals []Request, ready []string) State {
 		s.queue = append(s.queue, arrivals...)
 		s.serveShared(names, t0, t1)
 	} else {
-		// Requests held while no replica was ready go first: they arrived first.
-		held := s.queue
-		s.queue = nil
-		for _, batch := range [][]Request{held, arrivals} {
-			for _, r := range batch {
-				at := max(r.Arrival, t0)
-				s.servePods(names, t0, at)
-				s.routeOne(names, r, at)
-			}
+		for _, r := range arrivals {
+			at := max(r.Arrival, t0)
+			s.servePods(names, t0, at)
+			s.routeOne(names, r, at)
 		}
 		s.servePods(names, t0, t1)
 	}
@@ -257,8 +253,15 @@ func (s *Sim) Step(dt time.Duration, arrivals []Request, ready []string) State {
 	return s.state()
 }
 
-// routeOne sends r, arriving at, to the queue of the ready pod the routing picks, or holds
-// it while no pod is ready.
+// routeOne sends r, arriving at, to the queue of the ready pod the routing picks. While no
+// pod is ready it refuses r: behind the gateway, the endpoint picker's director answers
+// ServiceUnavailable, "failed to find candidate pods for serving the request"
+// (gateway-api-inference-extension pkg/epp/requestcontrol/director.go; only its flowControl
+// feature gate, which llmserve does not turn on, would hold the request); through a Service
+// the connection is refused. The OpenAI Python client
+// retries twice with backoff from 0.5 s (DEFAULT_MAX_RETRIES = 2, INITIAL_RETRY_DELAY 0.5 in
+// openai-python src/openai/_constants.py) and then fails: within seconds, so the lab refuses
+// at once. Only the fifo model, which no deployable path routes like, holds it.
 func (s *Sim) routeOne(names []string, r Request, at time.Duration) {
 	var eps []endpoint
 	for _, n := range names {
@@ -267,7 +270,7 @@ func (s *Sim) routeOne(names []string, r Request, at time.Duration) {
 		}
 	}
 	if len(eps) == 0 {
-		s.queue = append(s.queue, r)
+		s.outcomes = append(s.outcomes, Outcome{Arrival: r.Arrival, Refused: true})
 		return
 	}
 	p := s.pods[eps[s.route.pick(at, eps)].name]

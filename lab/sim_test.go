@@ -86,10 +86,11 @@ func TestSimQueueAndAccounting(t *testing.T) {
 	require.Greater(t, late, 500)
 }
 
-// A request that waits longer than the client timeout is dropped and counted, and one that
-// a replica takes in time is served.
+// A request that waits longer than the client timeout in the shared queue is dropped and
+// counted, and one that a replica takes in time is served. (Only fifo holds requests while
+// no replica is ready; TestRoutingTimeoutInReplicaQueue times out a replica's own queue.)
 func TestSimTimeout(t *testing.T) {
-	s := testSim(t, 10*time.Second)
+	s := routedSim(t, Routing{Mode: RoutingFIFO}, 10*time.Second)
 	s.Step(time.Second, evenly(0, time.Second, 100), nil) // no replica ready
 	for range 15 {
 		s.Step(time.Second, nil, nil)
