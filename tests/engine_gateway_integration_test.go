@@ -31,12 +31,7 @@ func TestEngineGatewayRouting(t *testing.T) {
 	settings.Metrics.InstallAdapter = new(bool) // nothing cluster-wide: the test is of routing
 	st := env.open(t, ctx, deploy.Target{Env: "gateway", Model: engLlama}, settings)
 
-	up, err := st.Up(ctx)
-	require.NoError(t, err)
-	t.Logf("up: %s", summaryString(up))
-	export, err := st.Export(ctx)
-	require.NoError(t, err)
-	objs := stateObjects(t, export)
+	_, objs := engUp(t, ctx, st)
 	kinds := map[string]int{}
 	for _, o := range objs {
 		kinds[o.kind]++

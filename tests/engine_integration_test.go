@@ -121,6 +121,18 @@ func (e *engEnv) open(t testing.TB, ctx context.Context, target deploy.Target, s
 	return st
 }
 
+// engUp deploys a stack, fails the test if it cannot, and returns the result and the
+// Kubernetes objects its state then holds.
+func engUp(t testing.TB, ctx context.Context, st *deploy.Stack) (deploy.Result, []stateObject) {
+	t.Helper()
+	res, err := st.Up(ctx)
+	require.NoError(t, err)
+	t.Logf("%s up: %s", st.Name(), summaryString(res))
+	export, err := st.Export(ctx)
+	require.NoError(t, err)
+	return res, stateObjects(t, export)
+}
+
 // engDestroy destroys a stack with engControllers running on its objects, and returns the
 // objects it held.
 func engDestroy(t testing.TB, ctx context.Context, st *deploy.Stack) (deploy.Result, []stateObject, error) {
@@ -375,12 +387,7 @@ func TestEngineLifecycle(t *testing.T) {
 	require.Equal(t, "dev-llama-3.1-8b", st.Name())
 
 	// up
-	up, err := st.Up(ctx)
-	require.NoError(t, err)
-	t.Logf("up: %s", summaryString(up))
-	export, err := st.Export(ctx)
-	require.NoError(t, err)
-	objs := stateObjects(t, export)
+	up, objs := engUp(t, ctx, st)
 	require.NotEmpty(t, objs)
 	for op := range up.Summary {
 		assert.Contains(t, []string{"create", "same"}, op, "a first up only creates: %s", summaryString(up))
@@ -480,7 +487,7 @@ func TestEngineLifecycle(t *testing.T) {
 	assert.Zero(t, pre.Changes(), "preview after refresh: %s", summaryString(pre))
 
 	// the state: the token only as ciphertext
-	export, err = st.Export(ctx)
+	export, err := st.Export(ctx)
 	require.NoError(t, err)
 	assertNoLeak(t, "the stack export", string(export), testToken)
 	assert.Contains(t, string(export), `"ciphertext"`, "secrets are exported as ciphertext")
@@ -583,12 +590,7 @@ func TestEngineTwoModelsOneEnvironment(t *testing.T) {
 	assert.Equal(t, "dev-llama-3.1-8b", models[0].stack.Name())
 	assert.Equal(t, "dev-qwen2.5-32b", models[1].stack.Name())
 	for _, m := range models {
-		res, err := m.stack.Up(ctx)
-		require.NoError(t, err)
-		t.Logf("%s up: %s", m.stack.Name(), summaryString(res))
-		export, err := m.stack.Export(ctx)
-		require.NoError(t, err)
-		m.state = stateObjects(t, export)
+		_, m.state = engUp(t, ctx, m.stack)
 	}
 	// Disjoint objects, and every one of both in the cluster.
 	seen := map[string]string{}
