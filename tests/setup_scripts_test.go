@@ -47,7 +47,7 @@ type crdCase struct {
 	useMake bool
 }
 
-// newCRDCase copies tools/crds.sh into a scratch clone (so no ../shared is beside it, as in a
+// newCRDCase copies tools/crds.sh (with crds-gateway.sh and the crds-lib.sh both source) into a scratch clone (so no ../shared is beside it, as in a
 // fresh clone) and puts a fake curl and go first on PATH.
 func newCRDCase(t *testing.T, curl string, goOK bool) *crdCase {
 	t.Helper()
@@ -73,11 +73,13 @@ func newCRDCase(t *testing.T, curl string, goOK bool) *crdCase {
 	}
 	require.NoError(t, os.WriteFile(filepath.Join(bin, "go"), []byte(fakeGo), 0o755))
 
-	src, err := os.ReadFile(filepath.Join("..", "tools", "crds.sh"))
-	require.NoError(t, err)
 	c.script = filepath.Join(c.dir, "clone", "tools", "crds.sh")
 	require.NoError(t, os.MkdirAll(filepath.Dir(c.script), 0o755))
-	require.NoError(t, os.WriteFile(c.script, src, 0o755))
+	for _, f := range []string{"crds.sh", "crds-gateway.sh", "crds-lib.sh"} {
+		src, err := os.ReadFile(filepath.Join("..", "tools", f))
+		require.NoError(t, err)
+		require.NoError(t, os.WriteFile(filepath.Join(filepath.Dir(c.script), f), src, 0o755))
+	}
 	c.env = append(os.Environ(),
 		"PATH="+bin+string(os.PathListSeparator)+os.Getenv("PATH"),
 		"LLMSERVE_TOOLS="+filepath.Join(c.dir, "tools"),
@@ -173,6 +175,31 @@ func TestCRDsRefusesANonCRD(t *testing.T) {
 	assert.NotZero(t, code)
 	assert.Contains(t, out, "is not the CustomResourceDefinition podmonitorings.monitoring.googleapis.com")
 	assert.False(t, c.cached(crdPodMonitoring))
+}
+
+// TestCRDsGatewayRefusesANonCRD: tools/crds-gateway.sh checks its files as tools/crds.sh
+// does (it once cached whatever shared/ or a download held): a GKE policy CRD in shared/
+// that is not the CRD stops it, and nothing is cached. The module CRDs are cached already.
+func TestCRDsGatewayRefusesANonCRD(t *testing.T) {
+	c := newCRDCase(t, fakeCurlUnreachable, false)
+	c.script = filepath.Join(filepath.Dir(c.script), "crds-gateway.sh")
+	cache := filepath.Join(c.dir, "tools", "crds")
+	require.NoError(t, os.MkdirAll(cache, 0o755))
+	for _, f := range []string{"gateway.networking.k8s.io_gatewayclasses.yaml", "gateway.networking.k8s.io_gateways.yaml",
+		"gateway.networking.k8s.io_httproutes.yaml", "gateway.networking.k8s.io_referencegrants.yaml",
+		"inference.networking.k8s.io_inferencepools.yaml"} {
+		require.NoError(t, os.WriteFile(filepath.Join(cache, f), []byte(fakeCRD(f)), 0o644))
+	}
+	shared := c.withShared(false)
+	const policy = "networking.gke.io_healthcheckpolicies.yaml"
+	require.NoError(t, os.WriteFile(filepath.Join(shared, "crds", policy), []byte("<html>proxy login</html>\n"), 0o644))
+	code, out := c.run()
+	t.Logf("exit %d:\n%s", code, out)
+	assert.NotZero(t, code)
+	assert.Contains(t, out, "inference.networking.k8s.io_inferencepools.yaml: cached in ", "the module CRDs came from the cache, not go")
+	assert.Contains(t, out, "is not the CustomResourceDefinition healthcheckpolicies.networking.gke.io")
+	assert.Contains(t, out, "LLMSERVE_SHARED", "it names the fix")
+	assert.False(t, c.cached(policy))
 }
 
 // TestCRDsFailedModuleDownloadStops: the Prometheus Operator CRDs come from its Go module;
