@@ -78,7 +78,7 @@ func run() error {
 	policy := flag.String("policy", "llmserve", "HPA policy of a single run: llmserve, seed003, seed001 or llm-d")
 	compare := flag.Bool("compare", false, "run every scenario for each policy (-policies) one after the other, print one table per scenario and write one plot per policy plus a combined one")
 	parallel := flag.Int("parallel", 1, "with -compare: how many scenario x policy runs at once, each in its own cluster under <work dir>/runs/<scenario>-<policy> with its live view in run.log there")
-	policies := flag.String("policies", "llmserve,seed003,seed001,llm-d", "policies -compare runs")
+	policies := flag.String("policies", "llmserve,seed003,seed001,llm-d", "policies -compare runs ('' with -variant: only those)")
 	var own []lab.Variant
 	flag.Func("variant", "with -compare, a policy of your own run beside -policies: name={yaml of profile keys, as -overrides}, e.g. 'buffer2={autoscaling: {buffer: {replicas: 2}}}'; repeatable", func(s string) error {
 		v, err := lab.ParseVariant(s)
@@ -152,7 +152,10 @@ func run() error {
 		list = *policies
 	}
 	for _, n := range strings.Split(list, ",") {
-		v, ok := lab.LookupVariant(strings.TrimSpace(n))
+		if n = strings.TrimSpace(n); n == "" && *compare {
+			continue // -policies '' with -variant: only the user's own policies
+		}
+		v, ok := lab.LookupVariant(n)
 		if !ok {
 			return fmt.Errorf("policy %q: want llmserve, seed003, seed001 or llm-d", n)
 		}
@@ -162,6 +165,9 @@ func run() error {
 		return fmt.Errorf("-variant needs -compare (a single run takes -overrides)")
 	}
 	vs = append(vs, own...)
+	if len(vs) == 0 {
+		return fmt.Errorf("-compare: no policy to run: name some in -policies or add a -variant")
+	}
 	if !*compare && len(scs) > 1 {
 		return fmt.Errorf("several scenarios need -compare")
 	}
