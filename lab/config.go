@@ -41,6 +41,10 @@ type Config struct {
 	// cold and no XLA cache is published yet. Without it the stack has been serving for a
 	// while: minReplicas replicas are ready and the cache is published.
 	FreshStack bool
+	// StartScenario, when set, is the scenario the run settles at (Lab.Settle): the stack
+	// has been serving its starting load, so it starts with the replicas that load needs
+	// (StartReplicas), not minReplicas. Nil starts at minReplicas.
+	StartScenario *Scenario
 	// TokensPerSecond, PrefillTokensPerSecond and KVBytesPerToken complete the server model
 	// (ServerModel); its batch size is the profile's maxNumSeqs. Zero takes the defaults.
 	TokensPerSecond, PrefillTokensPerSecond, KVBytesPerToken float64

@@ -50,6 +50,9 @@ func (l *Lab) Pods() map[string]PodLife {
 // per observation; tick (may be nil) sees every row. T in rows counts from the scenario's
 // start.
 func (l *Lab) Run(ctx context.Context, sc Scenario, tick func(Row)) ([]Row, error) {
+	if err := l.releaseStartFloor(ctx); err != nil {
+		return nil, err
+	}
 	var rows []Row
 	err := l.drive(ctx, sc, l.Seed, func(r Row) bool {
 		rows = append(rows, r)

@@ -60,3 +60,25 @@ func TestArrivalsMeasureTheWindow(t *testing.T) {
 	require.InDelta(t, m.Capacity(), need.rate(300*time.Second), 0.15*m.Capacity())
 	require.Equal(t, 1, need.replicas(300*time.Second))
 }
+
+// TestStartReplicas: a lab starts with the replicas that serve the starting load at 90 % of
+// their slots, never fewer than minReplicas nor more than maxReplicas.
+func TestStartReplicas(t *testing.T) {
+	for _, c := range []struct {
+		load     float64
+		min, max int
+		want     int
+	}{
+		{0, 3, 16, 3},   // no load: the floor
+		{0.5, 1, 4, 1},  // half a replica's worth fits in one at 50 %
+		{0.9, 1, 4, 1},  // exactly 90 %
+		{1.2, 1, 16, 2}, // the day's night for the seeds (was 1, a queue, then 16)
+		{1.2, 3, 16, 3}, // the floor is above the need
+		{2.0, 3, 16, 3}, // trace -peak 12's base: 2.22 -> 3
+		{4.1, 3, 16, 5}, // bursts -peak 12's base: 4.56 -> 5 (was 3, a queue, then 16)
+		{20, 3, 16, 16}, // above the pool: maxReplicas
+		{4.1, 6, 16, 6}, // minReplicas wins
+	} {
+		require.Equal(t, c.want, StartReplicas(c.load, c.min, c.max), "%+v", c)
+	}
+}

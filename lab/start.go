@@ -15,6 +15,8 @@ import (
 	"github.com/llmserve/llmserve/catalog"
 	"github.com/llmserve/llmserve/stacks"
 	"github.com/prometheus/common/model"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/tools/clientcmd"
@@ -49,6 +51,11 @@ type Lab struct {
 	pods        map[string]*PodLife
 	seen        map[string]time.Duration // world time the lab first saw each replica
 	images      ImageCache
+	// startReplicas is how many replicas the stack starts with (StartReplicas of
+	// StartScenario, else minReplicas); floorRaised says the HPA's minReplicas is raised to
+	// it until Settle or Run begins.
+	startReplicas int
+	floorRaised   bool
 }
 
 // PodLife is what the lab saw of one replica, in world time: when it first saw it (Pending
@@ -121,6 +128,11 @@ func Start(ctx context.Context, c Config) (_ *Lab, err error) {
 		simMetrics[name] = m.Metric
 	}
 	l.Model = ModelFor(*l.Stack, c)
+	as := p.Autoscaling
+	l.startReplicas = as.MinReplicas
+	if c.StartScenario != nil && !c.FreshStack {
+		l.startReplicas = StartReplicas(c.StartScenario.StartingLoad(l.Model.Capacity()), as.MinReplicas, as.MaxReplicas)
+	}
 	size := stacks.Size(p)
 	if l.ColdStart == (ColdStart{}) {
 		l.ColdStart = DefaultColdStart(size.WeightsGB)
@@ -200,9 +212,9 @@ func Start(ctx context.Context, c Config) (_ *Lab, err error) {
 		}
 	} else {
 		l.MinNodes, l.MaxNodes = *l.Stack.Pool.MinNodes, *l.Stack.Pool.MaxNodes
-		// The pool has been serving minReplicas replicas and holding the buffer's spare
+		// The pool has been serving startReplicas replicas and holding the buffer's spare
 		// nodes: at least that many nodes exist.
-		first := startNodes(l.MinNodes, l.MaxNodes, p.Autoscaling.MinReplicas, p.Autoscaling.Buffer.Replicas)
+		first := startNodes(l.MinNodes, l.MaxNodes, l.startReplicas, p.Autoscaling.Buffer.Replicas)
 		template, nodes, err := PoolNodes(p.Accelerator.Topology, l.MinNodes, l.MaxNodes)
 		if err != nil {
 			return nil, err
@@ -240,6 +252,9 @@ func Start(ctx context.Context, c Config) (_ *Lab, err error) {
 	if _, err := st.Up(ctx); err != nil {
 		return nil, err
 	}
+	if err := l.raiseStartFloor(ctx); err != nil {
+		return nil, err
+	}
 	l.wallStart = time.Now()
 	if err := l.waitServing(ctx); err != nil {
 		return nil, err
@@ -247,13 +262,13 @@ func Start(ctx context.Context, c Config) (_ *Lab, err error) {
 	return l, nil
 }
 
-// waitServing steps the sim with no load until minReplicas replicas are ready and their
+// waitServing steps the sim with no load until startReplicas replicas are ready and their
 // metric has reached the adapter, and the buffer's placeholders run on the nodes the start
 // left them (startSpare), so that a scenario starts from a serving stack holding its spare
 // nodes. Unless FreshStack, those replicas skip their cold start and the placeholders'
 // nodes hold the server image: they have been there for a while.
 func (l *Lab) waitServing(ctx context.Context) error {
-	want := l.Stack.Profile.Autoscaling.MinReplicas
+	want := l.startReplicas
 	nodes := l.MinNodes
 	if l.ca != nil {
 		nodes = startNodes(l.MinNodes, l.MaxNodes, want, l.SpareWant())
@@ -321,4 +336,43 @@ func quietKlog(w io.Writer) {
 	_ = fs.Set("alsologtostderr", "false")
 	_ = fs.Set("stderrthreshold", "FATAL")
 	klog.SetOutput(w)
+}
+
+// raiseStartFloor makes the stack start with startReplicas replicas when that is more than
+// minReplicas: the HPA's minReplicas and the Deployment's replicas are raised to it, so that
+// the HPA, seeing no load while waitServing waits, does not scale down before the load
+// begins. releaseStartFloor gives the HPA its own minReplicas back.
+func (l *Lab) raiseStartFloor(ctx context.Context) error {
+	if l.startReplicas <= l.Stack.Profile.Autoscaling.MinReplicas {
+		return nil
+	}
+	if err := l.patchHPAMin(ctx, l.startReplicas); err != nil {
+		return err
+	}
+	patch := fmt.Sprintf(`{"spec":{"replicas":%d}}`, l.startReplicas)
+	if _, err := l.Kube.AppsV1().Deployments(l.Namespace).Patch(ctx, l.Name, types.MergePatchType, []byte(patch), metav1.PatchOptions{}); err != nil {
+		return fmt.Errorf("lab: start with %d replicas: %w", l.startReplicas, err)
+	}
+	l.floorRaised = true
+	return nil
+}
+
+// releaseStartFloor undoes raiseStartFloor (once; a no-op otherwise).
+func (l *Lab) releaseStartFloor(ctx context.Context) error {
+	if !l.floorRaised {
+		return nil
+	}
+	if err := l.patchHPAMin(ctx, l.Stack.Profile.Autoscaling.MinReplicas); err != nil {
+		return err
+	}
+	l.floorRaised = false
+	return nil
+}
+
+func (l *Lab) patchHPAMin(ctx context.Context, n int) error {
+	patch := fmt.Sprintf(`{"spec":{"minReplicas":%d}}`, n)
+	if _, err := l.Kube.AutoscalingV2().HorizontalPodAutoscalers(l.Namespace).Patch(ctx, l.Name, types.MergePatchType, []byte(patch), metav1.PatchOptions{}); err != nil {
+		return fmt.Errorf("lab: HPA minReplicas %d: %w", n, err)
+	}
+	return nil
 }

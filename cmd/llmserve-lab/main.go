@@ -314,6 +314,9 @@ func runAll(ctx context.Context, cfg lab.Config, scs []lab.Scenario, vs []lab.Va
 func runOnce(ctx context.Context, out io.Writer, outDir string, cfg lab.Config, sc lab.Scenario, policy, name string, o options) (lab.Summary, []lab.Row, error) {
 	fmt.Fprintf(out, "llmserve lab: starting a kwok cluster and deploying %s (work dir %s)\n", cfg.Target.StackName(), cfg.WorkDir)
 	t0 := time.Now()
+	if o.settle {
+		cfg.StartScenario = &sc // start with the replicas its starting load needs
+	}
 	l, err := lab.Start(ctx, cfg)
 	if err != nil {
 		return lab.Summary{}, nil, err
