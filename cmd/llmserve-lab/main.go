@@ -67,7 +67,7 @@ func run() error {
 	xlaCold := flag.Duration("xla-cold", lab.DefaultXLACold, "XLA compilation without a published cache")
 	xlaWarm := flag.Duration("xla-warm", lab.DefaultXLAWarm, "XLA compilation from a published cache")
 	fresh := flag.Bool("fresh", false, "start right after the deployment: the first replicas compile cold, no XLA cache published")
-	settle := flag.Bool("settle", true, "before measuring, serve the scenario's starting load until the HPA and the pool settle on it (false: the scenario starts from minReplicas ready, its load arriving from nothing); not with -fresh")
+	settle := flag.Bool("settle", true, "before measuring, serve the scenario's starting load until the HPA and the pool settle on it (false: the scenario starts from minReplicas ready, its load arriving from nothing; true starts with the replicas the starting load needs, lab.StartReplicas); not with -fresh")
 	nodes := flag.Int("nodes", 0, "a fixed pool of this many TPU nodes and no cluster-autoscaler (0: the autoscaler on the pool's minNodes..maxNodes)")
 	maxReplicas := flag.Int("max-replicas", 0, "override autoscaling.maxReplicas (0: the profile's); the pool's maxNodes follows it")
 	peak := flag.Float64("peak", 0, "scale every scenario's load so that its peak is this many replicas' worth, its shape kept (a replayed trace is resampled); 0: as defined. The scale runs: -scenario day,trace,bursts -peak 12 -max-replicas 16")
