@@ -121,8 +121,8 @@ bench-lab-service: tools crds
 
 ## bench-lab-scale: the same policies at the scale users run: maxReplicas 16, the day (4 h 15 min
 ## of world time with a long night) and the trace and bursts scenarios scaled to a peak of 12
-## replicas' worth, at 10x speed, four at a time, under $LLMSERVE_LAB_DIR/scale (estimated 45+
-## minutes: the day alone is 25.5 minutes of wall time; not yet measured end to end)
+## replicas' worth, at 10x speed, four at a time, under $LLMSERVE_LAB_DIR/scale (80 minutes
+## here beside other labs: the day alone is 25.5 minutes of wall time)
 bench-lab-scale: tools crds
 	LLMSERVE_LAB_DIR=$${LLMSERVE_LAB_DIR:-$$HOME/.cache/llmserve/lab}/scale \
 	go run ./cmd/llmserve-lab -compare -scenario day,trace,bursts -peak 12 -max-replicas 16 -speed 10 -parallel 4
