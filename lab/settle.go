@@ -2,6 +2,7 @@ package lab
 
 import (
 	"context"
+	"errors"
 	"math"
 	"time"
 )
@@ -54,9 +55,17 @@ const StartOccupancy = 0.9
 // maxReplicas, and each then started the scenario there whatever its steady state (issue
 // 19: every policy paid 16 nodes from the first minute of bursts at -peak 12).
 func StartReplicas(load float64, minReplicas, maxReplicas int) int {
-	n := max(minReplicas, int(math.Ceil(load/StartOccupancy-1e-9)))
-	return max(minReplicas, min(n, maxReplicas))
+	return max(minReplicas, min(int(math.Ceil(load/StartOccupancy-1e-9)), maxReplicas))
 }
+
+// StartFloorHold is how long Settle keeps the HPA's floor at StartReplicas once the load
+// arrives: two minutes of world time, long enough for the loaded replicas' metrics to be
+// scraped (15-30 s), ingested (3-7 s) and read by two HPA syncs (15 s each). The HPA keeps
+// the raw recommendations of its scale-down window, and those made while the lab waited
+// with no load are 0: released at once, its first sync still reads the idle metric and
+// scales straight to minReplicas (seen at -peak 12: 5 replicas at 4.1 replicas' worth cut
+// to 3 at t = 7 s, then a queue drove the policy to maxReplicas).
+const StartFloorHold = 2 * time.Minute
 
 // Settle serves the scenario's starting load, before the scenario, until the HPA and the
 // pool have settled on it: every replica the HPA wants is ready, none is pending or
@@ -68,21 +77,25 @@ func StartReplicas(load float64, minReplicas, maxReplicas int) int {
 // not settle within twice a node's provisioning and a warm start, plus SettleHold and two
 // minutes, starts the scenario as it is (OK false). A lab started with StartScenario began
 // with StartReplicas ready, the HPA's floor raised to them; Settle gives the HPA its own
-// minReplicas back as the load begins, so each policy moves from there to its own state.
+// minReplicas back StartFloorHold into the load, so each policy moves from there to its own
+// state, and is not settled before that.
 func (l *Lab) Settle(ctx context.Context, sc Scenario, tick func(Row)) (Settled, error) {
 	res := Settled{Load: sc.StartingLoad(l.Model.Capacity())}
-	if err := l.releaseStartFloor(ctx); err != nil {
-		return res, err
-	}
 	if res.Load <= 0 {
-		return Settled{OK: true}, nil
+		return Settled{OK: true}, l.releaseStartFloor(ctx)
 	}
 	budget := 2*(l.NodeProvisioning+l.ColdStart.Duration(true)) + SettleHold + 2*time.Minute
 	warmup := Scenario{Name: "settle", Arrivals: sc.Arrivals, Phases: []Phase{{Name: "settle", Duration: budget, Load: res.Load}}}
 	still := time.Duration(-1)
+	var releaseErr error
 	err := l.drive(ctx, warmup, l.Seed^settleSeed, func(r Row) bool {
 		if tick != nil {
 			tick(r)
+		}
+		if l.floorRaised && r.T >= StartFloorHold {
+			if releaseErr = l.releaseStartFloor(ctx); releaseErr != nil {
+				return true
+			}
 		}
 		res.After, res.Replicas = r.T, r.Ready
 		if !settledRow(r) {
@@ -92,10 +105,13 @@ func (l *Lab) Settle(ctx context.Context, sc Scenario, tick func(Row)) (Settled,
 		if still < 0 {
 			still = r.T
 		}
-		res.OK = r.T-still >= SettleHold
+		res.OK = !l.floorRaised && r.T-still >= SettleHold
 		return res.OK
 	})
-	return res, err
+	if err == nil {
+		err = releaseErr
+	}
+	return res, errors.Join(err, l.releaseStartFloor(ctx))
 }
 
 // settledRow says whether a row shows the HPA and the pool at rest: the HPA has seen its

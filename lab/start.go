@@ -53,7 +53,7 @@ type Lab struct {
 	images      ImageCache
 	// startReplicas is how many replicas the stack starts with (StartReplicas of
 	// StartScenario, else minReplicas); floorRaised says the HPA's minReplicas is raised to
-	// it until Settle or Run begins.
+	// it, until StartFloorHold into Settle (or Run, without Settle).
 	startReplicas int
 	floorRaised   bool
 }

@@ -47,8 +47,9 @@ type crdCase struct {
 	useMake bool
 }
 
-// newCRDCase copies tools/crds.sh (with crds-gateway.sh and the crds-lib.sh both source) into a scratch clone (so no ../shared is beside it, as in a
-// fresh clone) and puts a fake curl and go first on PATH.
+// newCRDCase copies tools/crds.sh, crds-gateway.sh and the crds-lib.sh both source into a
+// scratch clone (so no ../shared is beside it, as in a fresh clone) and puts a fake curl and
+// go first on PATH.
 func newCRDCase(t *testing.T, curl string, goOK bool) *crdCase {
 	t.Helper()
 	c := &crdCase{t: t, dir: t.TempDir()}
