@@ -305,3 +305,47 @@ const (
 	MinBootDiskGB = 10
 	MaxBootDiskGB = 65536
 )
+
+// Secondary boot disks ("Use secondary boot disks to preload data or container images",
+// https://cloud.google.com/kubernetes-engine/docs/how-to/data-container-image-preloading):
+// a node pool attaches to every node it creates a disk made from a Compute Engine image;
+// in mode CONTAINER_IMAGE_CACHE, GKE's containerd reads the image layers from that disk
+// instead of pulling them (modes: MODE_UNSPECIFIED, CONTAINER_IMAGE_CACHE; GKE API
+// SecondaryBootDisk.Mode). Needs COS_CONTAINERD nodes (GKE 1.30.1-gke.1329000 or later, older
+// than every release channel's default) and image streaming on the pool (the Terraform
+// provider, google_container_node_pool node_config.secondary_boot_disks: "gcfs_config must
+// be enabled=true for this feature to work"). GKE cannot change the disk image of
+// existing nodes ("you must create a new node pool"): the provider's field is ForceNew.
+const (
+	SecondaryBootDiskImageCache = "CONTAINER_IMAGE_CACHE"
+	ImageTypeCOSContainerd      = "COS_CONTAINERD"
+)
+
+// diskImageNameRe: a Compute Engine image name "must be 1-63 characters long and match the
+// regular expression [a-z]([-a-z0-9]*[a-z0-9])?" (images resource, field name:
+// https://cloud.google.com/compute/docs/reference/rest/v1/images).
+var diskImageNameRe = regexp.MustCompile(`^[a-z]([-a-z0-9]{0,61}[a-z0-9])?$`)
+
+// ParseDiskImage reads a secondary boot disk's image in the two forms the provider takes:
+// global/images/NAME (the image in the cluster's project; the form the provider documents
+// after gke-disk-image-builder) or projects/PROJECT/global/images/NAME. project is "" for
+// the first form; problem says what is wrong, or is "".
+func ParseDiskImage(s string) (project, name, problem string) {
+	const want = "want global/images/NAME or projects/PROJECT/global/images/NAME (the Compute Engine image gke-disk-image-builder made)"
+	parts := strings.Split(s, "/")
+	switch {
+	case len(parts) == 3 && parts[0] == "global" && parts[1] == "images":
+		name = parts[2]
+	case len(parts) == 5 && parts[0] == "projects" && parts[2] == "global" && parts[3] == "images":
+		project, name = parts[1], parts[4]
+		if why := CheckProjectID(project); why != "" {
+			return project, name, fmt.Sprintf("project %q: %s", project, why)
+		}
+	default:
+		return "", "", want
+	}
+	if !diskImageNameRe.MatchString(name) {
+		return project, name, fmt.Sprintf("image name %q: a Compute Engine image name is 1-63 lowercase letters, digits and hyphens, starting with a letter and not ending with a hyphen", name)
+	}
+	return project, name, ""
+}

@@ -92,3 +92,30 @@ func TestGCPNameRules(t *testing.T) {
 		t.Error("BucketNeedsDomainVerification")
 	}
 }
+
+// TestParseDiskImage: the two path forms the provider takes, and the Compute Engine name
+// rule at its edges (1 and 63 characters, no trailing hyphen, no capitals).
+func TestParseDiskImage(t *testing.T) {
+	ok := map[string][2]string{
+		"global/images/vllm-cache":                      {"", "vllm-cache"},
+		"projects/my-project/global/images/v":           {"my-project", "v"},
+		"global/images/" + strings.Repeat("a", 63):      {"", strings.Repeat("a", 63)},
+		"projects/my-project/global/images/vllm-tpu-1a": {"my-project", "vllm-tpu-1a"},
+	}
+	for in, want := range ok {
+		project, name, why := ParseDiskImage(in)
+		if why != "" || project != want[0] || name != want[1] {
+			t.Errorf("ParseDiskImage(%q) = %q, %q, %q; want %q, %q, no problem", in, project, name, why, want[0], want[1])
+		}
+	}
+	for _, in := range []string{
+		"", "vllm-cache", "images/vllm-cache", "global/images/", "global/images/Vllm", "global/images/vllm-",
+		"global/images/1vllm", "global/images/" + strings.Repeat("a", 64), "global/disks/vllm",
+		"projects/my-project/global/images", "projects/x/global/images/vllm", "projects/my-project/zones/us-central1-b/images/vllm",
+		"https://www.googleapis.com/compute/v1/projects/my-project/global/images/vllm",
+	} {
+		if _, _, why := ParseDiskImage(in); why == "" {
+			t.Errorf("ParseDiskImage(%q): accepted, want a problem", in)
+		}
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/llmserve/llmserve/catalog"
 	"github.com/pulumi/pulumi-gcp/sdk/v9/go/gcp/container"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 )
@@ -24,6 +25,10 @@ type PoolArgs struct {
 	Reservation    string
 	LocationPolicy string // ANY | BALANCED
 	DiskSizeGB     int
+	// ImageCacheDisk is a Compute Engine image holding the server's container image
+	// (global/images/NAME or projects/P/global/images/NAME), attached to every node as a
+	// secondary boot disk that containerd reads the image from: a new node skips the pull.
+	ImageCacheDisk string
 }
 
 func (a PoolArgs) validate() error {
@@ -32,6 +37,11 @@ func (a PoolArgs) validate() error {
 	}
 	if a.Create && (a.Cluster == nil || a.Project == "" || a.Location == "") {
 		return errors.New("Create needs Project, Cluster and Location")
+	}
+	if a.ImageCacheDisk != "" {
+		if _, _, why := catalog.ParseDiskImage(a.ImageCacheDisk); why != "" {
+			return fmt.Errorf("image cache disk %q: %s", a.ImageCacheDisk, why)
+		}
 	}
 	return nil
 }
@@ -48,6 +58,18 @@ func (a PoolArgs) nodePoolArgs(machineType string, accelerator func(*container.N
 	}
 	if a.DiskSizeGB > 0 {
 		nc.DiskSizeGb = pulumi.Int(a.DiskSizeGB)
+	}
+	if a.ImageCacheDisk != "" {
+		// The cache needs COS with containerd and image streaming on the pool
+		// (catalog.SecondaryBootDiskImageCache); both are set here, not left to defaults.
+		nc.ImageType = pulumi.String(catalog.ImageTypeCOSContainerd)
+		nc.GcfsConfig = &container.NodePoolNodeConfigGcfsConfigArgs{Enabled: pulumi.Bool(true)}
+		nc.SecondaryBootDisks = container.NodePoolNodeConfigSecondaryBootDiskArray{
+			&container.NodePoolNodeConfigSecondaryBootDiskArgs{
+				DiskImage: pulumi.String(a.ImageCacheDisk),
+				Mode:      pulumi.String(catalog.SecondaryBootDiskImageCache),
+			},
+		}
 	}
 	if a.Reservation != "" {
 		nc.ReservationAffinity = &container.NodePoolNodeConfigReservationAffinityArgs{

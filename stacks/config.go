@@ -101,6 +101,12 @@ type PoolConfig struct {
 	Reservation    string `yaml:"reservation,omitempty"`
 	LocationPolicy string `yaml:"locationPolicy,omitempty"` // ANY | BALANCED
 	DiskSizeGB     *int   `yaml:"diskSizeGb,omitempty"`     // nil: GKE's default; a pointer so a written 0 is refused, not dropped
+	// ImageCacheDisk: a Compute Engine image that holds the server's container image
+	// (made with gke-disk-image-builder), attached to every node of the pool as a secondary
+	// boot disk, so a new node starts the server without pulling its image
+	// (catalog.SecondaryBootDiskImageCache). global/images/NAME or
+	// projects/<gcp:project>/global/images/NAME.
+	ImageCacheDisk string `yaml:"imageCacheDisk,omitempty"`
 	// DriverVersion is the GKE-managed NVIDIA driver for GPU pools: LATEST or DEFAULT.
 	DriverVersion string `yaml:"driverVersion,omitempty"`
 }

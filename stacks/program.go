@@ -135,6 +135,7 @@ func deployPool(ctx *pulumi.Context, cfg *Config, cluster *components.Cluster) (
 		Create: *pl.Create && !rendering(cfg), Project: cfg.Project, Cluster: cluster.Name, Location: cl.Location, NodeLocations: poolNodeLocations(cl),
 		MinNodes: *pl.MinNodes, MaxNodes: *pl.MaxNodes,
 		Spot: pl.Spot, Reservation: pl.Reservation, LocationPolicy: pl.LocationPolicy, DiskSizeGB: derefOr(pl.DiskSizeGB, 0),
+		ImageCacheDisk: pl.ImageCacheDisk,
 	}
 	if catalog.IsTPU(acc.Type) {
 		p, err := components.NewTPUNodePool(ctx, "tpu", &components.TPUNodePoolArgs{PoolArgs: common, Topology: acc.Topology})

@@ -161,6 +161,28 @@ func (c *Config) validatePool(p *problems) {
 	if pl.DiskSizeGB != nil && *pl.DiskSizeGB < catalog.MinBootDiskGB {
 		p.addf("llmserve:pool.diskSizeGb %d: want at least %d (GKE's smallest boot disk); remove it for GKE's default", *pl.DiskSizeGB, catalog.MinBootDiskGB)
 	}
+	c.validateImageCacheDisk(p)
+}
+
+// validateImageCacheDisk checks pool.imageCacheDisk's form and project. An image in another
+// project would need IAM that llmserve does not grant and whose rule GKE's page on secondary
+// boot disks does not state in a form we could check, so only the stack's own project is
+// taken: copying the image over is one command.
+func (c *Config) validateImageCacheDisk(p *problems) {
+	d := c.Pool.ImageCacheDisk
+	if d == "" {
+		return
+	}
+	project, name, why := catalog.ParseDiskImage(d)
+	if why != "" {
+		p.addf("llmserve:pool.imageCacheDisk %q: %s", d, why)
+		return
+	}
+	if project != "" && c.Project != "" && project != c.Project {
+		p.addf("llmserve:pool.imageCacheDisk %q: the image is in project %s, not this stack's gcp:project %s, and llmserve grants no access to another project's images; copy it "+
+			"(gcloud compute images create %s --project %s --source-image %s --source-image-project %s) and set global/images/%s",
+			d, project, c.Project, name, c.Project, name, project, name)
+	}
 }
 
 func (c *Config) validateStore(p *problems) {

@@ -163,6 +163,7 @@ func (c *Config) validateModeOnly(p *problems) {
 		}{
 			{"spot", up.Spot}, {"reservation", up.Reservation != ""}, {"locationPolicy", up.LocationPolicy != ""},
 			{"diskSizeGb", up.DiskSizeGB != nil}, {"driverVersion", up.DriverVersion != ""},
+			{"imageCacheDisk", up.ImageCacheDisk != ""},
 		} {
 			if f.set {
 				p.addf("llmserve:pool.%s: ignored: llmserve creates no node pool here (pool.create is false in mode %s); remove it", f.key, c.Cluster.Mode)

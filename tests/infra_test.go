@@ -5,6 +5,8 @@ import (
 	"testing"
 
 	"github.com/llmserve/llmserve/catalog"
+	"github.com/llmserve/llmserve/deploy"
+	"github.com/llmserve/llmserve/stacks"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -76,6 +78,44 @@ func TestSpotAndReservation(t *testing.T) {
 	ra := dig(t, in(rec.named(t, tNodePool, "tpu-pool")), "nodeConfig.reservationAffinity").(map[string]any)
 	assert.Equal(t, "SPECIFIC_RESERVATION", ra["consumeReservationType"])
 	assert.Equal(t, []any{"tpu-res"}, ra["values"])
+}
+
+// TestImageCacheDisk: pool.imageCacheDisk attaches the disk image to every node as a
+// secondary boot disk in CONTAINER_IMAGE_CACHE mode, with the COS containerd image and image
+// streaming GKE requires for it; without it the pool sets none of them (GKE's defaults).
+func TestImageCacheDisk(t *testing.T) {
+	rec := mustRun(t, "dev", devConfig(t).with("llmserve:pool", map[string]any{"imageCacheDisk": "global/images/vllm-tpu-cache"}))
+	nc := dig(t, in(rec.named(t, tNodePool, "tpu-pool")), "nodeConfig").(map[string]any)
+	assert.Equal(t, []any{map[string]any{"diskImage": "global/images/vllm-tpu-cache", "mode": "CONTAINER_IMAGE_CACHE"}}, nc["secondaryBootDisks"])
+	assert.Equal(t, "COS_CONTAINERD", nc["imageType"])
+	assert.Equal(t, map[string]any{"enabled": true}, nc["gcfsConfig"])
+
+	rec = mustRun(t, "dev", devConfig(t))
+	nc = dig(t, in(rec.named(t, tNodePool, "tpu-pool")), "nodeConfig").(map[string]any)
+	for _, k := range []string{"secondaryBootDisks", "imageType", "gcfsConfig"} {
+		assert.NotContains(t, nc, k)
+	}
+}
+
+// TestImageCacheDiskCaveat: validate says the disk image must hold the server image and
+// that a new one replaces the pool.
+func TestImageCacheDiskCaveat(t *testing.T) {
+	s := deploy.Settings{
+		Project: "my-project", Region: "us-central1",
+		Cluster: stacks.ClusterConfig{Mode: "standard", Name: "llm-dev", Zones: []string{"us-central1-b"}},
+		Pool:    stacks.PoolConfig{ImageCacheDisk: "projects/my-project/global/images/vllm-tpu-cache"},
+		HFToken: testToken,
+	}
+	cfg, err := deploy.Check(deploy.Target{Env: "dev", Model: "llama-3.1-8b"}, s)
+	require.NoError(t, err)
+	var found string
+	for _, c := range cfg.Caveats() {
+		if strings.HasPrefix(c, "pool.imageCacheDisk") {
+			found = c
+		}
+	}
+	assert.Contains(t, found, "must hold "+cfg.Profile.Image+", the server image")
+	assert.Contains(t, found, "a new disk image replaces the TPU node pool")
 }
 
 func TestModelStoreBucketAndGrant(t *testing.T) {

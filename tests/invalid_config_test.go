@@ -99,6 +99,16 @@ var invalidCases = []invalidCase{
 		`llmserve:pool: spot and reservation "r1" exclude each other; choose one`},
 	{"tiny disk", set("llmserve:pool", m{"diskSizeGb": 5}),
 		"llmserve:pool.diskSizeGb 5: want at least 10 (GKE's smallest boot disk); remove it for GKE's default"},
+	// pool.imageCacheDisk: the image's path form, name and project (catalog.ParseDiskImage).
+	{"image cache disk form", set("llmserve:pool", m{"imageCacheDisk": "vllm-tpu-cache"}),
+		`llmserve:pool.imageCacheDisk "vllm-tpu-cache": want global/images/NAME or projects/PROJECT/global/images/NAME (the Compute Engine image gke-disk-image-builder made)`},
+	{"image cache disk name", set("llmserve:pool", m{"imageCacheDisk": "global/images/VLLM_cache"}),
+		`llmserve:pool.imageCacheDisk "global/images/VLLM_cache": image name "VLLM_cache": a Compute Engine image name is 1-63 lowercase letters, digits and hyphens, starting with a letter and not ending with a hyphen`},
+	{"image cache disk other project", set("llmserve:pool", m{"imageCacheDisk": "projects/other-proj/global/images/vllm-cache"}),
+		`llmserve:pool.imageCacheDisk "projects/other-proj/global/images/vllm-cache": the image is in project other-proj, not this stack's gcp:project my-project, and llmserve grants no access to another project's images; copy it ` +
+			`(gcloud compute images create vllm-cache --project my-project --source-image vllm-cache --source-image-project other-proj) and set global/images/vllm-cache`},
+	{"image cache disk without pool", set("llmserve:cluster", m{"mode": "autopilot"}).andThen(set("llmserve:pool", m{"imageCacheDisk": "global/images/vllm-cache"})),
+		"llmserve:pool.imageCacheDisk: ignored: llmserve creates no node pool here (pool.create is false in mode autopilot); remove it"},
 	{"capacity", set("llmserve:pool", m{"maxNodes": 1}),
 		"autoscaling.maxReplicas 2: needs 2 TPU chips but llmserve:pool.maxNodes 1 holds 1; raise pool.maxNodes to 2 or lower maxReplicas"},
 	{"capacity 70b", set("llmserve:model", "llama-3.1-70b").andThen(set("llmserve:overrides", m{"autoscaling": m{"maxReplicas": 3}})).andThen(set("llmserve:pool", m{"maxNodes": 2})),

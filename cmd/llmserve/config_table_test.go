@@ -254,6 +254,7 @@ var cliCases = []cliCase{
 	{name: "pool create in autopilot", file: with(kv("llmserve:cluster", "{mode: autopilot, name: llm-dev}"), kv("llmserve:pool", "{create: true}")), key: "llmserve:pool.create", want: "Autopilot provisions TPU nodes"},
 	{name: "reservation without pool", file: with(existing, kv("llmserve:pool", "{reservation: r1}")), key: "llmserve:pool.reservation", want: "llmserve creates no node pool here"},
 	{name: "disk without pool", file: with(existing, kv("llmserve:pool", "{diskSizeGb: 200}")), key: "llmserve:pool.diskSizeGb", want: "llmserve creates no node pool here"},
+	{name: "image cache disk without pool", file: with(existing, kv("llmserve:pool", "{imageCacheDisk: global/images/vllm-cache}")), key: "llmserve:pool.imageCacheDisk", want: "llmserve creates no node pool here"},
 	{name: "location policy without pool", file: with(existing, kv("llmserve:pool", "{locationPolicy: BALANCED}")), key: "llmserve:pool.locationPolicy", want: "llmserve creates no node pool here"},
 	{name: "allow public without public", file: kv("llmserve:serving", "{allowPublic: true}"), key: "llmserve:serving.allowPublic", want: "only means something with serving.exposure public"},
 	{name: "internal LB off GKE", file: with(existing, kv("llmserve:serving", "{exposure: internal}")), key: "llmserve:serving.exposure", want: "other providers ignore the annotation"},
