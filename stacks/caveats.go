@@ -32,5 +32,5 @@ func (c *Config) imageCacheCaveats() []string {
 	}
 	return []string{fmt.Sprintf("pool.imageCacheDisk %s must hold %s, the server image, or every new node still pulls it "+
 		"(build it with gke-disk-image-builder --container-image=%s, https://cloud.google.com/kubernetes-engine/docs/how-to/data-container-image-preloading); "+
-		"GKE cannot change the disk image of existing nodes, so a new disk image replaces the TPU node pool", d, c.Profile.Image, c.Profile.Image)}
+		"GKE cannot change the disk image of existing nodes, so a new disk image replaces the accelerator node pool", d, c.Profile.Image, c.Profile.Image)}
 }

@@ -115,7 +115,7 @@ func TestImageCacheDiskCaveat(t *testing.T) {
 		}
 	}
 	assert.Contains(t, found, "must hold "+cfg.Profile.Image+", the server image")
-	assert.Contains(t, found, "a new disk image replaces the TPU node pool")
+	assert.Contains(t, found, "a new disk image replaces the accelerator node pool")
 }
 
 func TestModelStoreBucketAndGrant(t *testing.T) {
