@@ -48,3 +48,14 @@ func TestGPUSpotPool(t *testing.T) {
 	assert.Equal(t, true, dig(t, pool, "nodeConfig.spot"))
 	assert.Equal(t, "DEFAULT", dig(t, pool, "nodeConfig.guestAccelerators.0.gpuDriverInstallationConfig.gpuDriverVersion"))
 }
+
+// TestGPUImageCacheDisk: a GPU pool takes pool.imageCacheDisk as a TPU pool does, beside its
+// accelerators (the vLLM GPU image is as large: 28.6 GB, lab/coldstart.go).
+func TestGPUImageCacheDisk(t *testing.T) {
+	rec := mustRun(t, "dev", gpuConfig(t).with("llmserve:pool", m{"imageCacheDisk": "global/images/vllm-gpu-cache"}))
+	pool := in(rec.named(t, tNodePool, "gpu-pool"))
+	assert.Equal(t, "global/images/vllm-gpu-cache", dig(t, pool, "nodeConfig.secondaryBootDisks.0.diskImage"))
+	assert.Equal(t, "CONTAINER_IMAGE_CACHE", dig(t, pool, "nodeConfig.secondaryBootDisks.0.mode"))
+	assert.Equal(t, true, dig(t, pool, "nodeConfig.gcfsConfig.enabled"))
+	assert.NotEmpty(t, dig(t, pool, "nodeConfig.guestAccelerators"))
+}
