@@ -2,6 +2,7 @@ package stacks
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/llmserve/llmserve/catalog"
 	"github.com/llmserve/llmserve/components"
@@ -46,6 +47,14 @@ func deployBuffer(ctx *pulumi.Context, cfg *Config, kube components.Kube, pool c
 	return err
 }
 
+// plural is word for n of them: "slice" for 1, "slices" otherwise.
+func plural(n int, word string) string {
+	if n == 1 {
+		return word
+	}
+	return word + "s"
+}
+
 // bufferCaveats say what the spare slices cost: they are paid for whether or not a replica
 // ever takes one.
 func (c *Config) bufferCaveats() []string {
@@ -54,13 +63,17 @@ func (c *Config) bufferCaveats() []string {
 		return nil
 	}
 	a := c.Profile.Accelerator
-	what := fmt.Sprintf("%s %s slices", a.Type, a.Topology)
+	what := fmt.Sprintf("%s %s %s", a.Type, a.Topology, plural(n, "slice"))
 	if !catalog.IsTPU(a.Type) {
-		what = fmt.Sprintf("%d x %s nodes", a.Count, a.Type)
+		what = fmt.Sprintf("%d x %s %s", a.Count, a.Type, plural(n, "node"))
 	}
 	chips := c.ChipsPerReplica()
+	unit := c.acceleratorUnit()
+	if n*chips == 1 {
+		unit = strings.TrimSuffix(unit, "s")
+	}
 	out := []string{fmt.Sprintf("autoscaling.buffer holds %d spare %s: %d x %d = %d %s idle and paid for at all times, "+
-		"so that a new replica starts on a ready node that holds its image", n, what, n, chips, n*chips, c.acceleratorUnit())}
+		"so that a new replica starts on a ready node that holds its image", n, what, n, chips, n*chips, unit)}
 	if c.Cluster.Mode == catalog.ModeExisting {
 		out = append(out, fmt.Sprintf("autoscaling.buffer on an existing cluster: its placeholders (priority %d) get nodes only if the cluster's node autoscaler "+
 			"scales up for them (cluster-autoscaler does down to --expendable-pods-priority-cutoff, default %d) and pool.maxNodes (%d) matches the pool's real maximum",

@@ -180,6 +180,17 @@ func TestBufferCaveats(t *testing.T) {
 	assert.Contains(t, cfg.Caveats(), "autoscaling.buffer holds 2 spare tpu-v6e 2x4 slices: 2 x 8 = 16 TPU chips idle and paid for at all times, "+
 		"so that a new replica starts on a ready node that holds its image")
 
+	// One spare 1x1 slice is one slice and one chip, not "1 ... slices" and "1 TPU chips".
+	cfg, err = deploy.Check(deploy.Target{Env: "dev", Model: "llama-3.1-8b"}, s)
+	require.NoError(t, err)
+	assert.Contains(t, cfg.Caveats(), "autoscaling.buffer holds 2 spare tpu-v6e 1x1 slices: 2 x 1 = 2 TPU chips idle and paid for at all times, "+
+		"so that a new replica starts on a ready node that holds its image")
+	s.Overrides = map[string]any{"autoscaling": map[string]any{"minReplicas": 1, "maxReplicas": 4, "buffer": map[string]any{"replicas": 1}}}
+	cfg, err = deploy.Check(deploy.Target{Env: "dev", Model: "llama-3.1-8b"}, s)
+	require.NoError(t, err)
+	assert.Contains(t, cfg.Caveats(), "autoscaling.buffer holds 1 spare tpu-v6e 1x1 slice: 1 x 1 = 1 TPU chip idle and paid for at all times, "+
+		"so that a new replica starts on a ready node that holds its image")
+
 	s.Overrides = nil
 	cfg, err = deploy.Check(deploy.Target{Env: "dev", Model: "llama-3.1-70b"}, s)
 	require.NoError(t, err)
